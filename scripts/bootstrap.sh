@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Sets up everything `make` needs, then builds the workspace with colcon.
+#
+#   ROS 2 already sourced (ROS_DISTRO set, e.g. /opt/ros/humble on a Jetson):
+#       .venv with --system-site-packages, plus only the Python packages that cannot
+#       be imported (unpinned, the system's numpy kept).
+#   No ROS: .venv with the ROS 2 kilted wheels, colcon and the pinned libraries of
+#       requirements.txt, and the CMake path fix the wheels need (see README).
+#
+# Idempotent: a stamp records the inputs of the last successful setup; with nothing
+# changed the setup is skipped and only the (incremental) colcon build runs.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+venv="$repo/.venv"
+python_bin=${PYTHON:-python3}
+say() { printf '[bootstrap] %s\n' "$*"; }
+
+inputs_hash() {
+    { cat requirements.txt scripts/bootstrap.sh; echo "ROS_DISTRO=${ROS_DISTRO:-}"; } \
+        | sha256sum | cut -d' ' -f1
+}
+stamp="$venv/.bootstrap-stamp"
+wanted=$(inputs_hash)
+
+# Rewrites the path of the Python the wheels were built with, which their exported
+# CMake files still name, to this venv's (without it find_package(std_msgs) fails).
+fix_wheel_cmake_paths() {
+    local include numpy_include
+    include=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+    numpy_include=$("$venv/bin/python" -c 'import numpy; print(numpy.get_include())')
+    grep -rlZ --include='*.cmake' '/opt/python/cp311-cp311' "$venv/share" 2>/dev/null \
+        | xargs -0 -r sed -i \
+            -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#${numpy_include}#g" \
+            -e "s#/opt/python/cp311-cp311/include/python3.11#${include}#g"
+}
+
+setup_without_ros() {
+    say "no ROS 2 sourced: installing ROS 2 kilted wheels and libraries into .venv"
+    [ -x "$venv/bin/python" ] || "$python_bin" -m venv "$venv"
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q -r requirements.txt
+    fix_wheel_cmake_paths
+}
+
+setup_with_ros() {
+    say "ROS 2 ${ROS_DISTRO} is sourced: using it, installing only missing Python packages"
+    [ -x "$venv/bin/python" ] || "$python_bin" -m venv --system-site-packages "$venv"
+    local missing=() line name module
+    while read -r line; do
+        name=${line%%==*}
+        case "$name" in ros-*|colcon-*|'') continue ;; esac
+        case "$name" in
+            opencv-python-headless) module=cv2 ;;
+            tensorflow-cpu) module=tensorflow ;;
+            ai-edge-litert) module=ai_edge_litert ;;
+            pyyaml) module=yaml ;;
+            flake8-*|pydocstyle) module=${name//-/_} ;;
+            *) module=${name//-/_} ;;
+        esac
+        # Jetsons use NVIDIA's TensorFlow build (or only LiteRT); never pull TF over it.
+        [ "$name" = tensorflow-cpu ] && [ "$(uname -m)" != x86_64 ] && continue
+        "$venv/bin/python" -c "import ${module}" 2>/dev/null || missing+=("$name")
+    done < <(grep -vE '^\s*(#|$)' requirements.txt)
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing: ${missing[*]}"
+        local numpy_version
+        numpy_version=$("$venv/bin/python" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)
+        if [ -n "$numpy_version" ]; then
+            # cv_bridge and rclpy from apt are built against this numpy.
+            "$venv/bin/python" -m pip install -q -c <(echo "numpy==$numpy_version") "${missing[@]}"
+        else
+            "$venv/bin/python" -m pip install -q "${missing[@]}"
+        fi
+    fi
+}
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+    say "environment up to date (.venv); skipping package installation"
+else
+    if [ -n "${ROS_DISTRO:-}" ]; then setup_with_ros; else setup_without_ros; fi
+    echo "$wanted" > "$stamp"
+fi
+
+say "building digit_interfaces and digit_recognition with colcon"
+# shellcheck disable=SC1091
+. "$venv/bin/activate"
+if [ -z "${ROS_DISTRO:-}" ]; then
+    export CMAKE_PREFIX_PATH="$venv${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+    export AMENT_PREFIX_PATH="$venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+fi
+# colcon_defaults.yaml (read from this folder) names both packages' paths.
+mkdir -p log
+colcon --log-base log build --event-handlers console_direct- summary+ \
+    --cmake-args -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF \
+    > log/colcon-build.out 2>&1 || { cat log/colcon-build.out; exit 1; }
+tail -n 2 log/colcon-build.out
+say "done"

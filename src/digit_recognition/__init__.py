@@ -1,0 +1,1 @@
+"""Handwritten digit recognition from a camera, as ROS 2 nodes."""
