@@ -30,16 +30,23 @@ fix_wheel_cmake_paths() {
     local include numpy_include
     include=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
     numpy_include=$("$venv/bin/python" -c 'import numpy; print(numpy.get_include())')
-    grep -rlZ --include='*.cmake' '/opt/python/cp311-cp311' "$venv/share" 2>/dev/null \
+    { grep -rlZ --include='*.cmake' '/opt/python/cp311-cp311' "$venv/share" || true; } \
         | xargs -0 -r sed -i \
             -e "s#/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include#${numpy_include}#g" \
             -e "s#/opt/python/cp311-cp311/include/python3.11#${include}#g"
 }
 
+pip_install() {
+    # This machine's pip configuration names local index folders that may not exist;
+    # their warnings (one per package) would bury the useful output.
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q "$@" \
+        2> >(grep -v '^WARNING: Location' >&2)
+}
+
 setup_without_ros() {
     say "no ROS 2 sourced: installing ROS 2 kilted wheels and libraries into .venv"
     [ -x "$venv/bin/python" ] || "$python_bin" -m venv "$venv"
-    "$venv/bin/python" -m pip install --disable-pip-version-check -q -r requirements.txt
+    pip_install -r requirements.txt
     fix_wheel_cmake_paths
 }
 
@@ -68,9 +75,9 @@ setup_with_ros() {
         numpy_version=$("$venv/bin/python" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)
         if [ -n "$numpy_version" ]; then
             # cv_bridge and rclpy from apt are built against this numpy.
-            "$venv/bin/python" -m pip install -q -c <(echo "numpy==$numpy_version") "${missing[@]}"
+            pip_install -c <(echo "numpy==$numpy_version") "${missing[@]}"
         else
-            "$venv/bin/python" -m pip install -q "${missing[@]}"
+            pip_install "${missing[@]}"
         fi
     fi
 }
@@ -91,7 +98,7 @@ if [ -z "${ROS_DISTRO:-}" ]; then
 fi
 # colcon_defaults.yaml (read from this folder) names both packages' paths.
 mkdir -p log
-colcon --log-base log build --event-handlers console_direct- summary+ \
+colcon --log-base log build --event-handlers console_direct- console_start_end+ summary+ \
     --cmake-args -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF \
     > log/colcon-build.out 2>&1 || { cat log/colcon-build.out; exit 1; }
 tail -n 2 log/colcon-build.out

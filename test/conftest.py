@@ -1,0 +1,52 @@
+"""Shared fixtures: ROS isolation, an rclpy context per test, the MNIST files."""
+
+import os
+from pathlib import Path
+import random
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _isolate_ros_traffic() -> None:
+    """Keep this test run's DDS traffic apart from any other on the machine.
+
+    Set before rclpy creates a participant: a domain of our own (derived from the
+    process id, so parallel runs differ) and discovery limited to this host.
+    """
+    if 'DIGIT_TEST_KEEP_DOMAIN' not in os.environ:
+        os.environ['ROS_DOMAIN_ID'] = str(random.Random(os.getpid()).randrange(1, 101))
+    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # Iron and newer
+    if os.environ.get('ROS_DISTRO') == 'humble':
+        os.environ['ROS_LOCALHOST_ONLY'] = '1'
+
+
+_isolate_ros_traffic()
+
+
+@pytest.fixture
+def ros_context():
+    """Yield an initialised rclpy context of this test's own, shut down afterwards."""
+    import rclpy
+    from rclpy.context import Context
+
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        yield context
+    finally:
+        context.try_shutdown()
+
+
+@pytest.fixture(scope='session')
+def mnist_dir() -> Path:
+    """Folder of the four canonical MNIST IDX .gz files.
+
+    ``DIGIT_MNIST_DIR`` when set, else ``../shared/data/mnist`` beside the repository
+    (where the build machines and CI keep it).
+    """
+    path = Path(os.environ.get('DIGIT_MNIST_DIR', REPO_ROOT.parent / 'shared/data/mnist'))
+    if not (path / 't10k-images-idx3-ubyte.gz').is_file():
+        pytest.fail(f'MNIST files not found in {path}; set DIGIT_MNIST_DIR')
+    return path
