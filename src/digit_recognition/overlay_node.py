@@ -1,0 +1,106 @@
+"""Overlay node: draws the recognised digit on the camera image for rqt_image_view.
+
+Subscribes ``image_raw``, ``prediction``, ``threshold_image`` and ``roi``; publishes
+``overlay`` (bgr8, same header as the camera frame) with the region box, the digit
+and its confidence, the camera frame rate and an inset of the thresholded region.
+Nothing is drawn while nobody subscribes to ``overlay``.
+"""
+
+import sys
+import time
+from typing import List, Optional
+
+from digit_interfaces.msg import DigitPrediction
+from digit_recognition.batching import NO_DIGIT
+from digit_recognition.node_runner import run_nodes
+from digit_recognition.overlay_drawing import draw_overlay
+from digit_recognition.parameters import ParameterSpec, ParameterTable
+from digit_recognition.preprocessing import RegionOfInterest
+from digit_recognition.qos import (
+    IMAGE_PUBLISHER_QOS, IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS)
+from digit_recognition.ros_image import (
+    array_to_image_msg, image_msg_to_array, image_msg_to_bgr8, ImageFormatError)
+from rclpy.node import Node
+from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
+
+PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('max_prediction_age', 1.0, 'seconds a prediction stays on screen '
+                  'without a newer one', 0.0, 60.0),
+    ParameterSpec('image_qos', 'reliable', 'QoS of the image subscriptions',
+                  choices=IMAGE_QOS_CHOICES, read_only=True),
+]
+
+WARN_PERIOD_S = 5.0
+FPS_SMOOTHING = 0.1
+
+
+class OverlayNode(Node):
+    """Draws the latest prediction on every camera frame."""
+
+    NODE_NAME = 'overlay'
+
+    def __init__(self, **kwargs) -> None:
+        """Create the node; ``kwargs`` go to ``rclpy.node.Node`` (context, overrides)."""
+        super().__init__(self.NODE_NAME, **kwargs)
+        self.params = ParameterTable(self, PARAMETERS)
+        image_qos = image_subscription_qos(self.params['image_qos'])
+        self._publisher = self.create_publisher(Image, 'overlay', IMAGE_PUBLISHER_QOS)
+        self._prediction: Optional[DigitPrediction] = None
+        self._prediction_time = 0.0
+        self._threshold_image = None
+        self._roi: Optional[RegionOfInterest] = None
+        self._fps: Optional[float] = None
+        self._last_frame_time: Optional[float] = None
+        self.frames_drawn = 0
+        self.create_subscription(Image, 'image_raw', self._on_image, image_qos)
+        self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
+                                 PREDICTION_QOS)
+        self.create_subscription(Image, 'threshold_image', self._on_threshold_image, image_qos)
+        self.create_subscription(RoiMsg, 'roi', self._on_roi, LATCHED_QOS)
+
+    def _on_prediction(self, msg: DigitPrediction) -> None:
+        self._prediction = msg
+        self._prediction_time = time.monotonic()
+
+    def _on_threshold_image(self, msg: Image) -> None:
+        try:
+            self._threshold_image = image_msg_to_array(msg)
+        except ImageFormatError as error:
+            self.get_logger().warning(f'ignoring threshold_image: {error}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
+
+    def _on_roi(self, msg: RoiMsg) -> None:
+        self._roi = RegionOfInterest(msg.x_offset, msg.y_offset, msg.width, msg.height)
+
+    def _on_image(self, msg: Image) -> None:
+        now = time.monotonic()
+        if self._last_frame_time is not None and now > self._last_frame_time:
+            rate = 1.0 / (now - self._last_frame_time)
+            self._fps = rate if self._fps is None else (
+                self._fps + FPS_SMOOTHING * (rate - self._fps))
+        self._last_frame_time = now
+        if self._publisher.get_subscription_count() == 0:
+            return
+        try:
+            frame = image_msg_to_bgr8(msg)
+        except ImageFormatError as error:
+            self.get_logger().warning(f'dropping image: {error}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
+            return
+        digit, confidence = NO_DIGIT, 0.0
+        if (self._prediction is not None
+                and now - self._prediction_time <= self.params['max_prediction_age']):
+            digit, confidence = self._prediction.digit, self._prediction.confidence
+        drawn = draw_overlay(frame, self._roi, digit, confidence, self._fps,
+                             inset_binary=self._threshold_image)
+        self._publisher.publish(array_to_image_msg(drawn, 'bgr8', msg.header))
+        self.frames_drawn += 1
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """Run the overlay node until Ctrl-C."""
+    return run_nodes([OverlayNode], args, logger_name='overlay')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
