@@ -13,31 +13,35 @@ from launch_ros.actions import Node
 from launch_ros.descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+NODE_EXECUTABLES = ('camera', 'preprocessor', 'classifier', 'overlay')
+
 # launch argument -> (node, parameter, type); empty means "as in the parameters file"
 OVERRIDES = {
-    'source': ('camera', 'source', str),
-    'threshold': ('preprocessor', 'threshold', int),
-    'threshold_mode': ('preprocessor', 'threshold_mode', str),
-    'model': ('classifier', 'model_path', str),
-    'backend': ('classifier', 'backend', str),
-    'batch_size': ('classifier', 'batch_size', int),
+    'source': ('camera', 'source', 'str'),
+    'threshold': ('preprocessor', 'threshold', 'int'),
+    'threshold_mode': ('preprocessor', 'threshold_mode', 'str'),
+    'model': ('classifier', 'model_path', 'str'),
+    'backend': ('classifier', 'backend', 'str'),
+    'batch_size': ('classifier', 'batch_size', 'int'),
 }
+VALUE_TYPES = {'str': str, 'int': int}
 
 
 def launch_nodes(context):
     """Create the nodes with the parameters file and the given launch arguments."""
     params_file = LaunchConfiguration('params_file').perform(context)
     namespace = LaunchConfiguration('namespace').perform(context)
-    overrides = {'camera': {}, 'preprocessor': {}, 'classifier': {}, 'overlay': {}}
-    for argument, (node, parameter, value_type) in OVERRIDES.items():
+    overrides = {name: {} for name in NODE_EXECUTABLES}
+    for argument, (node, parameter, type_name) in OVERRIDES.items():
         value = LaunchConfiguration(argument).perform(context)
         if value:
             # ParameterValue with a type keeps e.g. source '0' a string, not an int.
-            overrides[node][parameter] = ParameterValue(value, value_type=value_type)
+            overrides[node][parameter] = ParameterValue(
+                value, value_type=VALUE_TYPES[type_name])
     nodes = [
         Node(package='digit_recognition', executable=name, name=name, namespace=namespace,
              parameters=[params_file, overrides[name]], output='screen')
-        for name in ('camera', 'preprocessor', 'classifier', 'overlay')
+        for name in NODE_EXECUTABLES
     ]
     overlay_topic = '/' + '/'.join(part for part in (namespace.strip('/'), 'overlay') if part)
     nodes.append(Node(package='rqt_image_view', executable='rqt_image_view',

@@ -15,10 +15,9 @@ import pytest
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from ros_test_utils import set_parameters, spin_until, wait_for_subscribers
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
-
-from ros_test_utils import set_parameters, spin_until, wait_for_subscribers
 
 
 @pytest.fixture

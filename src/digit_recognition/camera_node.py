@@ -1,6 +1,7 @@
 """Camera node: publishes frames from a device, a file, a folder, GStreamer or the demo.
 
-Publishes ``image_raw`` (``sensor_msgs/Image``, bgr8) and, for sources that know the
+Publishes ``image_raw`` (``sensor_msgs/Image``, bgr8; frames are read only while
+someone subscribes) and, for sources that know the
 truth (``demo``), ``true_digit`` (``DigitPrediction`` with the frame's header, the
 true digit and confidence 1) so the pipeline can be checked and measured.
 A source that fails to open or stops delivering is retried with backoff; the node
@@ -73,6 +74,10 @@ class CameraNode(Node):
             self._timer = self.create_timer(1.0 / self.params['fps'], self._on_timer)
 
     def _on_timer(self) -> None:
+        # Like image_proc: no work while nobody listens. This also keeps the demo's
+        # first frames from being lost before the pipeline is connected.
+        if self._image_publisher.get_subscription_count() == 0:
+            return
         frame = self._source.read()
         if frame is None:
             self._report_no_frame()

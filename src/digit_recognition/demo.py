@@ -1,0 +1,161 @@
+"""``make demo``: the whole pipeline on the built-in demo camera, measured.
+
+Runs the four nodes in this process on the ``demo`` source (MNIST test digits written
+on paper-like frames, each held in view for a moment), prints one line per
+prediction (predicted vs true), then a summary: accuracy, frames per second and the
+latency from the camera frame's stamp to the prediction's arrival, and saves
+overlay frames as a PNG contact sheet.
+"""
+
+import argparse
+import os
+import sys
+import time
+from typing import Dict, List, Optional
+
+import cv2
+from digit_interfaces.msg import DigitPrediction
+from digit_recognition.camera_node import CameraNode
+from digit_recognition.overlay_drawing import make_contact_sheet
+from digit_recognition.pipeline import default_params_file, node_factories
+from digit_recognition.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
+from digit_recognition.ros_image import image_msg_to_bgr8
+import numpy as np
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.time import Time
+from sensor_msgs.msg import Image
+
+CONTACT_SHEET_FRAMES = 16
+
+
+def stamp_key(stamp) -> int:
+    """Return a header stamp as integer nanoseconds (a dictionary key)."""
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
+class DemoMonitor(Node):
+    """Matches predictions with the demo camera's true digits and collects overlays."""
+
+    def __init__(self, context: Context, sheet_every: int) -> None:
+        """Subscribe to ``true_digit``, ``prediction`` and ``overlay``."""
+        super().__init__('demo_monitor', context=context)
+        self.truth: Dict[int, int] = {}
+        self.results: List[tuple] = []
+        self.overlays: List[np.ndarray] = []
+        self._sheet_every = sheet_every
+        self._want_overlay = False
+        self.create_subscription(DigitPrediction, 'true_digit', self._on_truth, PREDICTION_QOS)
+        self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
+                                 PREDICTION_QOS)
+        self.create_subscription(Image, 'overlay', self._on_overlay, IMAGE_PUBLISHER_QOS)
+
+    def _on_truth(self, msg: DigitPrediction) -> None:
+        self.truth[stamp_key(msg.header.stamp)] = msg.digit
+
+    def _on_prediction(self, msg: DigitPrediction) -> None:
+        now = self.get_clock().now()
+        latency_ms = (now - Time.from_msg(msg.header.stamp)).nanoseconds / 1e6
+        true_digit = self.truth.get(stamp_key(msg.header.stamp))
+        self.results.append((msg.digit, float(msg.confidence), true_digit, latency_ms))
+        verdict = '' if true_digit is None else ('ok' if msg.digit == true_digit else 'WRONG')
+        print(f'#{len(self.results):4d}  predicted {msg.digit:2d} ({msg.confidence:.2f})  '
+              f'true {true_digit if true_digit is not None else "?":>2}  '
+              f'{latency_ms:6.1f} ms  {verdict}', flush=True)
+        if len(self.results) % self._sheet_every == 0:
+            self._want_overlay = True
+
+    def _on_overlay(self, msg: Image) -> None:
+        # The first overlay after a prediction shows it on the same held-up digit.
+        if self._want_overlay and len(self.overlays) < CONTACT_SHEET_FRAMES:
+            self.overlays.append(image_msg_to_bgr8(msg).copy())
+            self._want_overlay = False
+
+
+def summarise(results: List[tuple], frames: int, seconds: float) -> Dict[str, float]:
+    """Return accuracy, frame rate and latency percentiles of a demo run."""
+    judged = [(digit, truth) for digit, _, truth, _ in results if truth is not None]
+    correct = sum(1 for digit, truth in judged if digit == truth)
+    latencies = np.array([latency for *_, latency in results]) if results else np.zeros(1)
+    return {
+        'predictions': len(results),
+        'judged': len(judged),
+        'accuracy': correct / len(judged) if judged else 0.0,
+        'fps': frames / seconds if seconds > 0 else 0.0,
+        'latency_p50_ms': float(np.percentile(latencies, 50)),
+        'latency_p99_ms': float(np.percentile(latencies, 99)),
+    }
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the demo; exit 0 on success, 1 if the pipeline produced no predictions."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--frames', type=int, default=600, help='camera frames to run')
+    parser.add_argument('--fps', type=float, default=30.0, help='demo camera frame rate')
+    parser.add_argument('--backend', choices=('tflite', 'keras'), default='tflite')
+    parser.add_argument('--output-dir', default='out', help='where the contact sheet goes')
+    parser.add_argument('--seed', type=int, default=0, help='demo camera seed')
+    options = parser.parse_args(argv)
+
+    context = Context()
+    rclpy.init(args=['demo', '--ros-args', '--params-file', default_params_file()],
+               context=context)
+    executor = MultiThreadedExecutor(num_threads=4, context=context)
+    nodes: List[Node] = []
+    try:
+        overrides = {
+            'camera': {'source': 'demo', 'fps': options.fps, 'demo_seed': options.seed},
+            'classifier': {'backend': options.backend},
+        }
+        factories = node_factories(overrides, context=context)
+        camera_factory = factories[0]
+        expected_predictions = options.frames // 5
+        monitor = DemoMonitor(context, sheet_every=max(1, expected_predictions // 16))
+        nodes.append(monitor)
+        for factory in factories[1:]:
+            nodes.append(factory())
+        for node in nodes:
+            executor.add_node(node)
+        # Connect everything downstream before the camera starts.
+        time.sleep(0.5)
+        executor.spin_once(timeout_sec=0.1)
+        camera: CameraNode = camera_factory()
+        nodes.append(camera)
+        executor.add_node(camera)
+        started = time.monotonic()
+        deadline = started + options.frames / options.fps * 3 + 30
+        while camera.frames_published < options.frames and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.1)
+        elapsed = time.monotonic() - started
+        settle = time.monotonic() + 2.0
+        while len(monitor.results) < camera.frames_published // 5 and time.monotonic() < settle:
+            executor.spin_once(timeout_sec=0.05)
+        summary = summarise(monitor.results, camera.frames_published, elapsed)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        executor.shutdown()
+        for node in reversed(nodes):
+            node.destroy_node()
+        context.try_shutdown()
+
+    os.makedirs(options.output_dir, exist_ok=True)
+    sheet_path = os.path.join(options.output_dir, 'demo_contact_sheet.png')
+    if monitor.overlays:
+        cv2.imwrite(sheet_path, make_contact_sheet(monitor.overlays, columns=4))
+    print()
+    print('Demo summary')
+    print(f'  predictions:       {summary["predictions"]} ({summary["judged"]} with a known '
+          'true digit)')
+    print(f'  accuracy:          {summary["accuracy"] * 100:.1f} %')
+    print(f'  camera frame rate: {summary["fps"]:.1f} frames/s')
+    print(f'  latency camera -> prediction: p50 {summary["latency_p50_ms"]:.1f} ms, '
+          f'p99 {summary["latency_p99_ms"]:.1f} ms')
+    print(f'  contact sheet:     {os.path.abspath(sheet_path)}')
+    return 0 if summary['predictions'] > 0 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
