@@ -137,3 +137,15 @@ class ParameterTable:
         for listener in self._listeners:
             listener(changed)
         return SetParametersResult(successful=True)
+
+
+def markdown_table(specs: Sequence[ParameterSpec]) -> str:
+    """Return the README's table of ``specs``: name, type, default, range, description."""
+    lines = ['| parameter | type | default | range | dynamic | description |',
+             '| --- | --- | --- | --- | --- | --- |']
+    for spec in specs:
+        default = repr(spec.default) if isinstance(spec.default, str) else str(spec.default)
+        lines.append(f'| `{spec.name}` | {type(spec.default).__name__} | `{default}` | '
+                     f'{spec.range_text} | {"no" if spec.read_only else "yes"} | '
+                     f'{spec.description} |')
+    return '\n'.join(lines)
