@@ -29,6 +29,8 @@ from rclpy.time import Time
 from sensor_msgs.msg import Image
 
 CONTACT_SHEET_FRAMES = 16
+HOLD_FRAMES = 10
+SHEET_FRAME_ON_CARD = 9
 
 
 def stamp_key(stamp) -> int:
@@ -40,20 +42,40 @@ class DemoMonitor(Node):
     """Matches predictions with the demo camera's true digits and collects overlays."""
 
     def __init__(self, context: Context, sheet_every: int) -> None:
-        """Subscribe to ``true_digit``, ``prediction`` and ``overlay``."""
+        """Subscribe to ``true_digit``, ``prediction`` and ``overlay``.
+
+        Args:
+            context: the rclpy context of the pipeline.
+            sheet_every: put every n-th held-up card on the contact sheet.
+
+        """
         super().__init__('demo_monitor', context=context)
         self.truth: Dict[int, int] = {}
         self.results: List[tuple] = []
         self.overlays: List[np.ndarray] = []
         self._sheet_every = sheet_every
-        self._want_overlay = False
+        self._cards = 0
+        self._last_label: Optional[int] = None
+        self._frames_on_card = 0
+        self._sheet_stamps: set = set()
         self.create_subscription(DigitPrediction, 'true_digit', self._on_truth, PREDICTION_QOS)
         self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
                                  PREDICTION_QOS)
         self.create_subscription(Image, 'overlay', self._on_overlay, IMAGE_PUBLISHER_QOS)
 
     def _on_truth(self, msg: DigitPrediction) -> None:
-        self.truth[stamp_key(msg.header.stamp)] = msg.digit
+        key = stamp_key(msg.header.stamp)
+        self.truth[key] = msg.digit
+        if msg.digit != self._last_label:
+            self._last_label = msg.digit
+            self._frames_on_card = 0
+            self._cards += 1
+        self._frames_on_card += 1
+        # Late in a card's time in view the overlay shows the prediction of its first
+        # batch; that frame goes on the contact sheet.
+        if (self._frames_on_card == SHEET_FRAME_ON_CARD
+                and self._cards % self._sheet_every == 0):
+            self._sheet_stamps.add(key)
 
     def _on_prediction(self, msg: DigitPrediction) -> None:
         now = self.get_clock().now()
@@ -64,14 +86,11 @@ class DemoMonitor(Node):
         print(f'#{len(self.results):4d}  predicted {msg.digit:2d} ({msg.confidence:.2f})  '
               f'true {true_digit if true_digit is not None else "?":>2}  '
               f'{latency_ms:6.1f} ms  {verdict}', flush=True)
-        if len(self.results) % self._sheet_every == 0:
-            self._want_overlay = True
 
     def _on_overlay(self, msg: Image) -> None:
-        # The first overlay after a prediction shows it on the same held-up digit.
-        if self._want_overlay and len(self.overlays) < CONTACT_SHEET_FRAMES:
+        if (stamp_key(msg.header.stamp) in self._sheet_stamps
+                and len(self.overlays) < CONTACT_SHEET_FRAMES):
             self.overlays.append(image_msg_to_bgr8(msg).copy())
-            self._want_overlay = False
 
 
 def summarise(results: List[tuple], frames: int, seconds: float) -> Dict[str, float]:
@@ -106,13 +125,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     nodes: List[Node] = []
     try:
         overrides = {
-            'camera': {'source': 'demo', 'fps': options.fps, 'demo_seed': options.seed},
+            'camera': {'source': 'demo', 'fps': options.fps, 'demo_seed': options.seed,
+                       'demo_hold_frames': HOLD_FRAMES},
             'classifier': {'backend': options.backend},
         }
         factories = node_factories(overrides, context=context)
         camera_factory = factories[0]
-        expected_predictions = options.frames // 5
-        monitor = DemoMonitor(context, sheet_every=max(1, expected_predictions // 16))
+        cards = options.frames // HOLD_FRAMES
+        monitor = DemoMonitor(context, sheet_every=max(1, cards // CONTACT_SHEET_FRAMES))
         nodes.append(monitor)
         for factory in factories[1:]:
             nodes.append(factory())
