@@ -141,10 +141,11 @@ def test_batch_size_is_dynamic(pipeline):
     assert predictions[0].digit == label
 
 
-def raw_image(array, encoding, step=None, data=None, header=None):
+def raw_image(array, encoding, step=None, data=None, header=None, claimed_encoding=None):
     fields = array_to_image_fields(array, encoding)
     return Image(header=header or stamped_header(0), height=fields.height, width=fields.width,
-                 encoding=encoding, step=fields.step if step is None else step,
+                 encoding=claimed_encoding or encoding,
+                 step=fields.step if step is None else step,
                  data=fields.data if data is None else data)
 
 
@@ -165,14 +166,16 @@ def test_odd_and_malformed_images_are_handled_and_the_node_keeps_running(pipelin
     ]
     bad = [
         raw_image(frame, 'bgr8', data=bytes(frame.tobytes()[:1000])),  # short data
-        raw_image(frame, 'yuv422'),  # unsupported encoding
+        raw_image(frame, 'bgr8', claimed_encoding='yuv422'),  # unsupported encoding
         Image(header=stamped_header(0), height=0, width=0, encoding='bgr8', step=0),
         raw_image(frame, 'bgr8', step=100),  # step shorter than a row
     ]
-    for message in bad + good:
+    for count, message in enumerate(bad + good, start=1):
         publisher.publish(message)
-    assert spin_until(executor, lambda: preprocessor.frames_processed >= len(good))
+        assert spin_until(executor, lambda count=count: (
+            preprocessor.frames_processed + preprocessor.frames_dropped >= count))
     assert preprocessor.frames_dropped == len(bad)
+    assert preprocessor.frames_processed == len(good)
 
 
 def test_parameter_overrides_reject_invalid_start_up_values(ros_context):

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 from digit_interfaces.msg import DigitPrediction
@@ -108,6 +108,64 @@ def summarise(results: List[tuple], frames: int, seconds: float) -> Dict[str, fl
     }
 
 
+def run_demo(frames: int = 600, fps: float = 30.0, backend: str = 'tflite',
+             output_dir: str = 'out', seed: int = 0) -> Tuple[Dict[str, float], str]:
+    """Run the pipeline on the demo camera for ``frames`` frames.
+
+    Returns:
+        The :func:`summarise` figures and the path of the contact sheet PNG.
+
+    """
+    context = Context()
+    rclpy.init(args=['demo', '--ros-args', '--params-file', default_params_file()],
+               context=context)
+    executor = MultiThreadedExecutor(num_threads=4, context=context)
+    nodes: List[Node] = []
+    try:
+        overrides = {
+            'camera': {'source': 'demo', 'fps': fps, 'demo_seed': seed,
+                       'demo_hold_frames': HOLD_FRAMES},
+            'classifier': {'backend': backend},
+        }
+        factories = node_factories(overrides, context=context)
+        cards = frames // HOLD_FRAMES
+        monitor = DemoMonitor(context, sheet_every=max(1, cards // CONTACT_SHEET_FRAMES))
+        nodes.append(monitor)
+        for factory in factories[1:]:
+            nodes.append(factory())
+        for node in nodes:
+            executor.add_node(node)
+        # Connect everything downstream before the camera starts, so that every batch
+        # holds the five frames the camera sent for it.
+        deadline = time.monotonic() + 10.0
+        while (min(monitor.count_subscribers(topic) for topic in ('digit_input', 'overlay'))
+               < 1 and time.monotonic() < deadline):
+            executor.spin_once(timeout_sec=0.05)
+        camera: CameraNode = factories[0]()
+        nodes.append(camera)
+        executor.add_node(camera)
+        started = time.monotonic()
+        deadline = started + frames / fps * 3 + 30
+        while camera.frames_published < frames and time.monotonic() < deadline:
+            executor.spin_once(timeout_sec=0.1)
+        elapsed = time.monotonic() - started
+        settle = time.monotonic() + 2.0
+        while len(monitor.results) < camera.frames_published // 5 and time.monotonic() < settle:
+            executor.spin_once(timeout_sec=0.05)
+        summary = summarise(monitor.results, camera.frames_published, elapsed)
+    finally:
+        executor.shutdown()
+        for node in reversed(nodes):
+            node.destroy_node()
+        context.try_shutdown()
+
+    os.makedirs(output_dir, exist_ok=True)
+    sheet_path = os.path.abspath(os.path.join(output_dir, 'demo_contact_sheet.png'))
+    if monitor.overlays:
+        cv2.imwrite(sheet_path, make_contact_sheet(monitor.overlays, columns=4))
+    return summary, sheet_path
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the demo; exit 0 on success, 1 if the pipeline produced no predictions."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -117,54 +175,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--output-dir', default='out', help='where the contact sheet goes')
     parser.add_argument('--seed', type=int, default=0, help='demo camera seed')
     options = parser.parse_args(argv)
-
-    context = Context()
-    rclpy.init(args=['demo', '--ros-args', '--params-file', default_params_file()],
-               context=context)
-    executor = MultiThreadedExecutor(num_threads=4, context=context)
-    nodes: List[Node] = []
     try:
-        overrides = {
-            'camera': {'source': 'demo', 'fps': options.fps, 'demo_seed': options.seed,
-                       'demo_hold_frames': HOLD_FRAMES},
-            'classifier': {'backend': options.backend},
-        }
-        factories = node_factories(overrides, context=context)
-        camera_factory = factories[0]
-        cards = options.frames // HOLD_FRAMES
-        monitor = DemoMonitor(context, sheet_every=max(1, cards // CONTACT_SHEET_FRAMES))
-        nodes.append(monitor)
-        for factory in factories[1:]:
-            nodes.append(factory())
-        for node in nodes:
-            executor.add_node(node)
-        # Connect everything downstream before the camera starts.
-        time.sleep(0.5)
-        executor.spin_once(timeout_sec=0.1)
-        camera: CameraNode = camera_factory()
-        nodes.append(camera)
-        executor.add_node(camera)
-        started = time.monotonic()
-        deadline = started + options.frames / options.fps * 3 + 30
-        while camera.frames_published < options.frames and time.monotonic() < deadline:
-            executor.spin_once(timeout_sec=0.1)
-        elapsed = time.monotonic() - started
-        settle = time.monotonic() + 2.0
-        while len(monitor.results) < camera.frames_published // 5 and time.monotonic() < settle:
-            executor.spin_once(timeout_sec=0.05)
-        summary = summarise(monitor.results, camera.frames_published, elapsed)
+        summary, sheet_path = run_demo(options.frames, options.fps, options.backend,
+                                       options.output_dir, options.seed)
     except KeyboardInterrupt:
         return 130
-    finally:
-        executor.shutdown()
-        for node in reversed(nodes):
-            node.destroy_node()
-        context.try_shutdown()
-
-    os.makedirs(options.output_dir, exist_ok=True)
-    sheet_path = os.path.join(options.output_dir, 'demo_contact_sheet.png')
-    if monitor.overlays:
-        cv2.imwrite(sheet_path, make_contact_sheet(monitor.overlays, columns=4))
     print()
     print('Demo summary')
     print(f'  predictions:       {summary["predictions"]} ({summary["judged"]} with a known '
@@ -173,7 +188,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f'  camera frame rate: {summary["fps"]:.1f} frames/s')
     print(f'  latency camera -> prediction: p50 {summary["latency_p50_ms"]:.1f} ms, '
           f'p99 {summary["latency_p99_ms"]:.1f} ms')
-    print(f'  contact sheet:     {os.path.abspath(sheet_path)}')
+    print(f'  contact sheet:     {sheet_path}')
     return 0 if summary['predictions'] > 0 else 1
 
 
