@@ -8,7 +8,7 @@ type ``0x08`` (unsigned byte): images are ``(N, 28, 28)`` and labels ``(N,)``.
 import gzip
 from pathlib import Path
 import struct
-from typing import Final, NamedTuple, Union
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -20,7 +20,7 @@ TEST_LABELS: Final = 't10k-labels-idx1-ubyte.gz'
 _UBYTE: Final = 0x08
 _GZIP_MAGIC: Final = b'\x1f\x8b'
 
-PathLike = Union[str, Path]
+PathLike = str | Path
 
 
 class IdxFormatError(ValueError):
