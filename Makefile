@@ -3,6 +3,7 @@
 
 RUN := scripts/with_env.sh
 PYTEST_ARGS ?=
+MNIST_DIR ?= $(or $(DIGIT_MNIST_DIR),../shared/data/mnist)
 
 setup:
 	scripts/bootstrap.sh
@@ -14,7 +15,7 @@ demo: setup
 	$(RUN) python -m digit_recognition.demo
 
 train: setup
-	$(RUN) python -m digit_recognition.training --data-dir ../shared/data/mnist \
+	$(RUN) python -m digit_recognition.training --data-dir $(MNIST_DIR) \
 		--output-dir src/digit_recognition/models
 
 bench-model: setup

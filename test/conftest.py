@@ -39,14 +39,24 @@ def ros_context():
         context.try_shutdown()
 
 
+def _mnist_candidates():
+    """Yield the folders that may hold MNIST, most specific first."""
+    if 'DIGIT_MNIST_DIR' in os.environ:
+        yield Path(os.environ['DIGIT_MNIST_DIR'])
+    # The build machines keep the canonical files in shared/ beside the checkout.
+    for folder in REPO_ROOT.parents:
+        yield folder / 'shared' / 'data' / 'mnist'
+    yield Path('/work/shared/data/mnist')
+
+
 @pytest.fixture(scope='session')
 def mnist_dir() -> Path:
     """Folder of the four canonical MNIST IDX .gz files.
 
-    ``DIGIT_MNIST_DIR`` when set, else ``../shared/data/mnist`` beside the repository
-    (where the build machines and CI keep it).
+    ``DIGIT_MNIST_DIR`` when set, else ``shared/data/mnist`` beside the repository or one
+    of its parent folders (where the build machines and CI keep it).
     """
-    path = Path(os.environ.get('DIGIT_MNIST_DIR', REPO_ROOT.parent / 'shared/data/mnist'))
-    if not (path / 't10k-images-idx3-ubyte.gz').is_file():
-        pytest.fail(f'MNIST files not found in {path}; set DIGIT_MNIST_DIR')
-    return path
+    for path in _mnist_candidates():
+        if (path / 't10k-images-idx3-ubyte.gz').is_file():
+            return path
+    pytest.fail('MNIST files not found; set DIGIT_MNIST_DIR to the folder of the IDX files')
