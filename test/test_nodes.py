@@ -124,6 +124,22 @@ def test_threshold_set_through_the_service_changes_the_next_frame(pipeline):
     assert preprocessor.get_parameter('threshold_mode').value == 'fixed'
 
 
+def test_setting_only_the_threshold_switches_to_the_fixed_mode(pipeline):
+    executor, preprocessor, classifier, driver = pipeline
+    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
+    received = []
+    driver.create_subscription(Image, 'threshold_image', received.append, IMAGE_PUBLISHER_QOS)
+    wait_for_subscribers(executor, publisher)
+    ramp = np.tile(np.linspace(0, 255, 640).astype(np.uint8), (480, 1))
+    assert preprocessor.get_parameter('threshold_mode').value == 'adaptive'
+
+    assert set_parameters(executor, driver, 'preprocessor', {'threshold': 90})[0].successful
+    output = threshold_output(executor, driver, publisher, received, np.dstack([ramp] * 3))
+    assert np.array_equal(output > 0, ramp[140:340, 220:420] < 90)
+    assert spin_until(executor, lambda: (
+        preprocessor.get_parameter('threshold_mode').value == 'fixed'))
+
+
 def test_batch_size_is_dynamic(pipeline):
     executor, preprocessor, classifier, driver = pipeline
     publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)

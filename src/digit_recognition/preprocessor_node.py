@@ -7,6 +7,7 @@ overlay) and ``roi`` (``sensor_msgs/RegionOfInterest``, the clipped box actually
 used, latched). Outputs carry the camera frame's header.
 """
 
+from dataclasses import replace
 import sys
 from typing import List, Optional
 
@@ -19,6 +20,7 @@ from digit_recognition.qos import (
 from digit_recognition.ros_image import array_to_image_msg, image_msg_to_bgr8, ImageFormatError
 import numpy as np
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
 
 PARAMETERS: List[ParameterSpec] = [
@@ -31,8 +33,8 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('threshold_mode', ThresholdMode.ADAPTIVE.value,
                   "'fixed' uses threshold; 'otsu' and 'adaptive' follow the light",
                   choices=tuple(mode.value for mode in ThresholdMode)),
-    ParameterSpec('threshold', 128, "gray level below which a pixel is ink (mode 'fixed')",
-                  0, 255),
+    ParameterSpec('threshold', 128, "gray level below which a pixel is ink in mode 'fixed'; "
+                  "setting it at run time switches threshold_mode to 'fixed'", 0, 255),
     ParameterSpec('remove_lines', True, 'remove ruled-paper lines before finding the digit'),
     ParameterSpec('image_qos', 'reliable', 'QoS of the image_raw subscription',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
@@ -75,11 +77,23 @@ class PreprocessorNode(Node):
     def _on_parameters_changed(self, names: List[str]) -> None:
         # Swapping in a new immutable-by-convention config makes the change apply to
         # the next frame as a whole, never half-way through one.
-        self._config = config_from_parameters(self.params)
-        if 'threshold' in names and self._config.threshold_mode is not ThresholdMode.FIXED:
+        config = config_from_parameters(self.params)
+        if ('threshold' in names and 'threshold_mode' not in names
+                and config.threshold_mode is not ThresholdMode.FIXED):
+            # `ros2 param set /preprocessor threshold 90` means "use 90 from now on".
             self.get_logger().info(
-                f'threshold {self._config.threshold} stored; it applies once threshold_mode '
-                f"is 'fixed' (now '{self._config.threshold_mode.value}')")
+                f'threshold {config.threshold} given: threshold_mode switched from '
+                f"'{config.threshold_mode.value}' to 'fixed' (set it back to follow the light)")
+            config = replace(config, threshold_mode=ThresholdMode.FIXED)
+            # The parameter itself cannot be set from inside this callback; a one-shot
+            # timer makes `ros2 param get` agree right after.
+            self._mode_timer = self.create_timer(0.0, self._store_fixed_mode)
+        self._config = config
+
+    def _store_fixed_mode(self) -> None:
+        self._mode_timer.cancel()
+        self.destroy_timer(self._mode_timer)
+        self.set_parameters([Parameter('threshold_mode', value=ThresholdMode.FIXED.value)])
 
     def _on_image(self, msg: Image) -> None:
         try:
