@@ -1,5 +1,5 @@
 # Every target sets up what it needs first (scripts/bootstrap.sh is idempotent).
-.PHONY: setup test demo train bench-model bench soak lint clean
+.PHONY: setup test demo train bench-model bench soak lint check-tf215 clean
 
 RUN := scripts/with_env.sh
 PYTEST_ARGS ?=
@@ -29,6 +29,12 @@ soak: setup
 
 lint: setup
 	$(RUN) python -m pytest test/test_flake8.py test/test_pep257.py test/test_ruff.py
+
+# The shipped model on TensorFlow 2.15 / Keras 2, in a venv of its own.
+check-tf215:
+	[ -x .venv-tf215/bin/python ] || python3 -m venv .venv-tf215
+	.venv-tf215/bin/python -m pip install -q tensorflow-cpu==2.15.1
+	.venv-tf215/bin/python scripts/check_tf215.py $(MNIST_DIR)
 
 clean:
 	rm -rf build install log out
