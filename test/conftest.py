@@ -2,27 +2,15 @@
 
 import os
 from pathlib import Path
-import random
 
+from digit_recognition.node_runner import isolate_ros_traffic
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _isolate_ros_traffic() -> None:
-    """Keep this test run's DDS traffic apart from any other on the machine.
-
-    Set before rclpy creates a participant: a domain of our own (derived from the
-    process id, so parallel runs differ) and discovery limited to this host.
-    """
-    if 'DIGIT_TEST_KEEP_DOMAIN' not in os.environ:
-        os.environ['ROS_DOMAIN_ID'] = str(random.Random(os.getpid()).randrange(1, 101))
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # Iron and newer
-    if os.environ.get('ROS_DISTRO') == 'humble':
-        os.environ['ROS_LOCALHOST_ONLY'] = '1'
-
-
-_isolate_ros_traffic()
+# Before any test creates a participant: a domain of this run's own, localhost only.
+isolate_ros_traffic()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from digit_recognition.node_runner import run_nodes
 from digit_recognition.parameters import ParameterSpec, ParameterTable
 from digit_recognition.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
 from digit_recognition.ros_image import array_to_image_msg
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -61,6 +62,7 @@ class CameraNode(Node):
         self._image_publisher = self.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
         self._truth_publisher = None
         self.frames_published = 0
+        self.frames_failed = 0
         self._reported_waiting = False
         self._timer = self.create_timer(1.0 / self.params['fps'], self._on_timer)
         self.params.on_change(self._on_parameters_changed)
@@ -100,7 +102,15 @@ class CameraNode(Node):
 
     def _publish(self, frame: Frame) -> None:
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.params['frame_id'])
-        self._image_publisher.publish(array_to_image_msg(frame.image, 'bgr8', header))
+        try:
+            self._image_publisher.publish(array_to_image_msg(frame.image, 'bgr8', header))
+        except _rclpy.RCLError as error:
+            # A RELIABLE writer whose readers in other processes lag far behind can fail
+            # a publish; the frame is lost, the camera goes on.
+            self.frames_failed += 1
+            self.get_logger().warning(f'could not publish a frame: {error}',
+                                      throttle_duration_sec=RETRY_LOG_PERIOD_S)
+            return
         self.frames_published += 1
         if frame.label is not None:
             self._publish_truth(header, frame.label)

@@ -18,6 +18,9 @@ from rclpy.parameter import Parameter
 
 ParameterValue = Union[bool, int, float, str]
 
+REJECT_LOG_PERIOD_S = 1.0
+"""At most one warning about rejected changes per node and this many seconds."""
+
 
 @dataclass(frozen=True)
 class ParameterSpec:
@@ -127,7 +130,8 @@ class ParameterTable:
                 continue
             reason = 'parameter is read-only' if spec.read_only else spec.check(parameter.value)
             if reason is not None:
-                self._node.get_logger().warning(f'rejected parameter change: {reason}')
+                self._node.get_logger().warning(f'rejected parameter change: {reason}',
+                                                throttle_duration_sec=REJECT_LOG_PERIOD_S)
                 return SetParametersResult(successful=False, reason=reason)
         changed = []
         for parameter in parameters:

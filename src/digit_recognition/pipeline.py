@@ -1,7 +1,8 @@
 """The four nodes in one process (``ros2 run digit_recognition pipeline``).
 
 For small machines and for hosts without ``launch``: the camera, preprocessor,
-classifier and overlay nodes share one ``MultiThreadedExecutor``, read the same
+classifier and overlay nodes share one executor (single-threaded by default, see
+:func:`digit_recognition.node_runner.make_executor`), read the same
 parameters file as the launch file, and talk over the same topics, so other
 processes can subscribe, remap and ``ros2 param set`` exactly as with the launch file.
 """
@@ -13,7 +14,7 @@ from typing import Callable, List, Optional, Sequence
 
 from digit_recognition.camera_node import CameraNode
 from digit_recognition.classifier_node import ClassifierNode
-from digit_recognition.node_runner import run_nodes
+from digit_recognition.node_runner import EXECUTORS, run_nodes
 from digit_recognition.overlay_node import OverlayNode
 from digit_recognition.preprocessor_node import PreprocessorNode
 from rclpy.node import Node
@@ -61,6 +62,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument('--backend', choices=('keras', 'tflite'), help='classifier backend')
     parser.add_argument('--threshold-mode', choices=('fixed', 'otsu', 'adaptive'))
     parser.add_argument('--threshold', type=int, help='fixed threshold 0-255')
+    parser.add_argument('--executor', choices=EXECUTORS, default='single',
+                        help='executor of the four nodes (see node_runner.make_executor)')
     return parser.parse_known_args(argv)[0]
 
 
@@ -89,7 +92,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     params_file = options.params_file or default_params_file()
     ros_args = [argv[0], '--ros-args', '--params-file', params_file] + ros[1:]
     return run_nodes(node_factories(overrides_from_arguments(options)), ros_args,
-                     logger_name='pipeline')
+                     logger_name='pipeline', executor_kind=options.executor)
 
 
 if __name__ == '__main__':

@@ -63,6 +63,7 @@ class PreprocessorNode(Node):
         super().__init__(self.NODE_NAME, **kwargs)
         self.params = ParameterTable(self, PARAMETERS)
         self._config = config_from_parameters(self.params)
+        self._mode_timer = None
         self.params.on_change(self._on_parameters_changed)
         self._input_publisher = self.create_publisher(Image, 'digit_input', IMAGE_PUBLISHER_QOS)
         self._threshold_publisher = self.create_publisher(
@@ -83,17 +84,20 @@ class PreprocessorNode(Node):
             # `ros2 param set /preprocessor threshold 90` means "use 90 from now on".
             self.get_logger().info(
                 f'threshold {config.threshold} given: threshold_mode switched from '
-                f"'{config.threshold_mode.value}' to 'fixed' (set it back to follow the light)")
+                f"'{config.threshold_mode.value}' to 'fixed' (set it back to follow the light)",
+                throttle_duration_sec=WARN_PERIOD_S)
             config = replace(config, threshold_mode=ThresholdMode.FIXED)
             # The parameter itself cannot be set from inside this callback; a one-shot
             # timer makes `ros2 param get` agree right after.
-            self._mode_timer = self.create_timer(0.0, self._store_fixed_mode)
+            if self._mode_timer is None:
+                self._mode_timer = self.create_timer(0.0, self._store_fixed_mode)
         self._config = config
 
     def _store_fixed_mode(self) -> None:
-        self._mode_timer.cancel()
         self.destroy_timer(self._mode_timer)
-        self.set_parameters([Parameter('threshold_mode', value=ThresholdMode.FIXED.value)])
+        self._mode_timer = None
+        if self._config.threshold_mode is ThresholdMode.FIXED:
+            self.set_parameters([Parameter('threshold_mode', value=ThresholdMode.FIXED.value)])
 
     def _on_image(self, msg: Image) -> None:
         try:
