@@ -25,7 +25,6 @@ CPU time and peak RSS come from ``psutil`` / ``/proc`` on the workers' pids.
 import argparse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-import importlib
 import importlib.metadata
 import json
 import os
@@ -41,7 +40,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.node_runner import isolate_ros_traffic
+from digit_recognition.node_runner import EXECUTORS, isolate_ros_traffic
 from digit_recognition.qos import PREDICTION_QOS
 from digit_recognition.soak import (
     CallbackCounter, MAX_CAMERA_FPS, write_frame_folder)
@@ -99,20 +98,18 @@ def _node_counters(node: Node) -> Dict[str, int]:
     return counters
 
 
-def run_worker(name: str, baseline: bool, ros_args: List[str]) -> int:
+def run_worker(name: str, baseline: bool, ros_args: List[str],
+               executor_kind: str = 'single') -> int:
     """Run node ``name`` (or ``'pipeline'``: all four) like its ``main()``, with counters.
 
     Each line read on stdin is answered with one ``BENCH-COUNTERS {json}`` line on
     stdout: ``{node name: {counter: value}}``; the same line is printed at exit.
     """
     from digit_recognition.node_runner import run_nodes
+    from digit_recognition.pipeline import NODE_CLASSES
 
-    classes = []
-    for node_name in (NODE_NAMES if name == 'pipeline' else (name,)):
-        module = importlib.import_module(f'digit_recognition.{node_name}_node')
-        classes.append(next(value for key, value in vars(module).items()
-                            if key.endswith('Node') and getattr(value, 'NODE_NAME', None)
-                            == node_name))
+    classes = [node_class for node_class in NODE_CLASSES
+               if name in ('pipeline', node_class.NODE_NAME)]
     nodes: List[Node] = []
 
     def factory(node_class=None):
@@ -135,7 +132,8 @@ def run_worker(name: str, baseline: bool, ros_args: List[str]) -> int:
 
     threading.Thread(target=answer_requests, daemon=True).start()
     factories = [lambda node_class=node_class: factory(node_class) for node_class in classes]
-    code = run_nodes(factories, [sys.argv[0]] + ros_args, logger_name=f'bench_{name}')
+    code = run_nodes(factories, [sys.argv[0]] + ros_args, logger_name=f'bench_{name}',
+                     executor_kind=executor_kind)
     report()
     return code
 
@@ -152,6 +150,8 @@ class Config:
     """``'one process'`` or ``'process per node'``."""
     backend: str
     baseline: bool = False
+    executor: str = 'single'
+    """Executor of the one-process arrangement (see ``node_runner.make_executor``)."""
 
     @property
     def worker_names(self) -> List[str]:
@@ -190,6 +190,7 @@ class Worker:
         command = [sys.executable, '-m', 'digit_recognition.bench_pipeline', '--worker', name]
         if config.baseline:
             command.append('--baseline')
+        command += ['--executor', config.executor]
         command.append('--ros-args')
         for params_file in params_files:
             command += ['--params-file', params_file]
@@ -479,7 +480,9 @@ def report(rows: Sequence[Row], seconds: float, load: Sequence[float] = ()) -> s
         slow, fast = row.slow, row.fast
         flow = (f'{slow.get("published", 0)} -> {slow.get("processed", 0)} -> '
                 f'{slow.get("received", 0)} -> {slow.get("consumed", 0)}')
-        lost = (1.0 - fast['consumed'] / fast['published']) if fast.get('published') else 0.0
+        # Counters are read a moment apart, so consumed can exceed published by a frame.
+        lost = max(0.0, 1.0 - fast['consumed'] / fast['published']) if fast.get('published') \
+            else 0.0
         lines.append(
             f'| {row.config.label} | {row.latency(50):.1f} | {row.latency(99):.1f} | '
             f'{row.latency(100):.1f} | {_per_process(row.cpu_percent, ".0f")} | '
@@ -491,7 +494,8 @@ def report(rows: Sequence[Row], seconds: float, load: Sequence[float] = ()) -> s
         lines += ['', 'Problems:'] + problems
     lines += ['', '## Targets (TFLite backend, this machine)', '']
     for row in rows:
-        if row.config.backend != 'tflite' or row.config.baseline or not row.fast:
+        if (row.config.backend != 'tflite' or row.config.baseline or not row.fast
+                or row.config.executor != 'single'):
             continue
         p99 = row.latency(99)
         sustained = min(row.fast['processed'], row.fast['consumed'])
@@ -508,7 +512,13 @@ def report(rows: Sequence[Row], seconds: float, load: Sequence[float] = ()) -> s
         ]
     baseline = next((r for r in rows if r.config.baseline), None)
     tflite = next((r for r in rows if r.config.backend == 'tflite'
-                   and r.config.arrangement == 'one process'), None)
+                   and r.config.arrangement == 'one process'
+                   and r.config.executor == 'single'), None)
+    multi = next((r for r in rows if r.config.executor == 'multi'), None)
+    if multi and tflite and multi.latencies_ms and tflite.latencies_ms:
+        lines += ['', f'SingleThreadedExecutor (default) vs MultiThreadedExecutor, one process, '
+                      f'tflite: p50 {tflite.latency(50):.1f} vs {multi.latency(50):.1f} ms, '
+                      f'p99 {tflite.latency(99):.1f} vs {multi.latency(99):.1f} ms.']
     if baseline and tflite and baseline.latencies_ms and tflite.latencies_ms:
         lines += ['', f'Baseline (Keras `predict()` per batch) vs `tflite`, one process: p50 '
                       f'{baseline.latency(50):.1f} vs {tflite.latency(50):.1f} ms, p99 '
@@ -523,6 +533,8 @@ CONFIGS = [
     Config('process per node, tflite', 'process per node', 'tflite'),
     Config('process per node, keras', 'process per node', 'keras'),
     Config('baseline: one process, keras predict()', 'one process', 'keras', baseline=True),
+    Config('one process, tflite, MultiThreadedExecutor', 'one process', 'tflite',
+           executor='multi'),
 ]
 
 
@@ -570,9 +582,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='run only configurations whose label contains TEXT')
     parser.add_argument('--worker', choices=('pipeline',) + NODE_NAMES, help=argparse.SUPPRESS)
     parser.add_argument('--baseline', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--executor', choices=EXECUTORS, default='single',
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return run_worker(args.worker, args.baseline, ros_args)
+        return run_worker(args.worker, args.baseline, ros_args, args.executor)
     if args.seconds <= 0 or args.warmup < 0:
         parser.error('--seconds must be positive and --warmup not negative')
     configs = [c for c in CONFIGS if not args.only or any(t in c.label for t in args.only)]

@@ -165,8 +165,10 @@ def run_demo(frames: int = 600, fps: float = 30.0, backend: str = 'tflite',
         # Connect everything downstream before the camera starts, so that every batch
         # holds the five frames the camera sent for it.
         deadline = time.monotonic() + 10.0
-        while (min(monitor.count_subscribers(topic) for topic in ('digit_input', 'overlay'))
-               < 1 and time.monotonic() < deadline):
+        # (image_raw: the preprocessor, and the overlay once it sees the monitor watching.)
+        while ((monitor.count_subscribers('digit_input') < 2
+                or monitor.count_subscribers('image_raw') < 2)
+               and time.monotonic() < deadline):
             executor.spin_once(timeout_sec=0.05)
         camera: CameraNode = factories[0]()
         nodes.append(camera)
