@@ -3,10 +3,10 @@
 import time
 from typing import Callable
 
-from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from rclpy.executors import Executor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 
 def spin_until(executor: Executor, condition: Callable[[], bool], timeout: float = 20.0) -> bool:
@@ -37,16 +37,8 @@ def set_parameters(executor: Executor, client_node: Node, node_name: str,
     client = client_node.create_client(SetParameters, f'/{node_name}/set_parameters')
     assert spin_until(executor, client.service_is_ready), 'set_parameters service not found'
     request = SetParameters.Request()
-    for name, value in values.items():
-        if isinstance(value, bool):
-            pv = ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=value)
-        elif isinstance(value, int):
-            pv = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
-        elif isinstance(value, float):
-            pv = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
-        else:
-            pv = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
-        request.parameters.append(ParameterMsg(name=name, value=pv))
+    request.parameters = [Parameter(name, value=value).to_parameter_msg()
+                          for name, value in values.items()]
     future = client.call_async(request)
     assert spin_until(executor, future.done), 'set_parameters did not answer'
     client_node.destroy_client(client)

@@ -30,7 +30,6 @@ from digit_recognition.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
 from digit_recognition.ros_image import array_to_image_msg
 import numpy as np
 import pytest
-from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import SingleThreadedExecutor
@@ -248,16 +247,6 @@ def test_garbage_images_at_full_rate(ros_context, tmp_path, known_frame):
 # ------------------------------------------------------------------ parameter flood
 
 
-def _parameter(name, value):
-    if isinstance(value, int):
-        pv = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
-    elif isinstance(value, float):
-        pv = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
-    else:
-        pv = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
-    return ParameterMsg(name=name, value=pv)
-
-
 def test_parameter_changes_at_100_hz_under_load(ros_context, tmp_path, known_frame):
     frame, _ = known_frame
     folder = _frame_folder(tmp_path / 'frames', frame)
@@ -301,7 +290,7 @@ def test_parameter_changes_at_100_hz_under_load(ros_context, tmp_path, known_fra
         for index in range(300):  # 100 per second for 3 s
             name, value, accepted = schedule[index % len(schedule)]()
             future = client.call_async(SetParameters.Request(
-                parameters=[_parameter(name, value)]))
+                parameters=[Parameter(name, value=value).to_parameter_msg()]))
             sent = time.monotonic()
             future.add_done_callback(
                 lambda _, sent=sent: answer_times.append(time.monotonic() - sent))

@@ -27,7 +27,8 @@ SMALL_BATCH = 5
 LARGE_BATCH = 1024
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """Return the CPU model name (for benchmark headers)."""
     try:
         with open('/proc/cpuinfo', encoding='utf-8') as cpuinfo:
             for line in cpuinfo:
@@ -98,7 +99,7 @@ def run(repeats: int, threads: int) -> str:
         '# Digit model benchmark',
         '',
         f'- date: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}',
-        f'- machine: {_cpu_model()}, {os.cpu_count()} cores, {platform.system()} '
+        f'- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} '
         f'{platform.machine()}',
         f'- Python {platform.python_version()}, TensorFlow {tf.__version__}, '
         f'Keras {_version("keras")}, LiteRT (ai-edge-litert) {_version("ai-edge-litert")}, '

@@ -40,18 +40,20 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.node_runner import EXECUTORS, isolate_ros_traffic
+from digit_recognition.bench_model import cpu_model
+from digit_recognition.node_runner import EXECUTORS, isolate_ros_traffic, run_nodes
+from digit_recognition.pipeline import NODE_CLASSES
 from digit_recognition.qos import PREDICTION_QOS
 from digit_recognition.soak import (
     CallbackCounter, MAX_CAMERA_FPS, write_frame_folder)
 import numpy as np
 import psutil
-from rcl_interfaces.msg import Parameter as ParameterMsg, ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 
 NODE_NAMES = ('camera', 'preprocessor', 'classifier', 'overlay')
 """The pipeline's nodes, in launch order."""
@@ -105,9 +107,6 @@ def run_worker(name: str, baseline: bool, ros_args: List[str],
     Each line read on stdin is answered with one ``BENCH-COUNTERS {json}`` line on
     stdout: ``{node name: {counter: value}}``; the same line is printed at exit.
     """
-    from digit_recognition.node_runner import run_nodes
-    from digit_recognition.pipeline import NODE_CLASSES
-
     classes = [node_class for node_class in NODE_CLASSES
                if name in ('pipeline', node_class.NODE_NAME)]
     nodes: List[Node] = []
@@ -298,9 +297,8 @@ class Monitor:
         """Set the camera's ``fps`` parameter; True when accepted."""
         if not self._client.wait_for_service(timeout_sec=timeout):
             return False
-        request = SetParameters.Request(parameters=[ParameterMsg(
-            name='fps', value=ParameterValue(type=ParameterType.PARAMETER_DOUBLE,
-                                             double_value=float(fps)))])
+        request = SetParameters.Request(
+            parameters=[Parameter('fps', value=float(fps)).to_parameter_msg()])
         future = self._client.call_async(request)
         deadline = time.monotonic() + timeout
         while not future.done() and time.monotonic() < deadline:
@@ -422,17 +420,6 @@ def _version(distribution: str) -> str:
         return '-'
 
 
-def _cpu_model() -> str:
-    try:
-        with open('/proc/cpuinfo', encoding='utf-8') as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _per_process(values: Dict[str, float], fmt: str) -> str:
     if list(values) == ['pipeline']:
         return format(values['pipeline'], fmt)
@@ -451,7 +438,7 @@ def report(rows: Sequence[Row], seconds: float, load: Sequence[float] = ()) -> s
         '# Pipeline benchmark',
         '',
         f'- date: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}',
-        f'- machine: {_cpu_model()}, {os.cpu_count()} cores, {platform.system()} '
+        f'- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} '
         f'{platform.machine()}, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM; '
         f'1-min load average before -> after the bench: {load_text} (other work on the '
         'machine skews the numbers)',
