@@ -34,7 +34,7 @@ lint: setup
 check-tf215:
 	[ -x .venv-tf215/bin/python ] || python3 -m venv .venv-tf215
 	.venv-tf215/bin/python -m pip install -q tensorflow-cpu==2.15.1
-	.venv-tf215/bin/python scripts/check_tf215.py $(MNIST_DIR)
+	PYTHONPATH=src .venv-tf215/bin/python scripts/check_tf215.py $(MNIST_DIR)
 
 clean:
 	rm -rf build install log out

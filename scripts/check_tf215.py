@@ -1,20 +1,19 @@
 """Check that the shipped model loads and scores on TensorFlow 2.15 (Keras 2).
 
 Run by `make check-tf215`, which makes a separate venv with tensorflow-cpu 2.15.1
-(what JetPack 6 users may have) and runs this file against the source tree.
+(what JetPack 6 users may have) and runs this file against the source tree
+(``PYTHONPATH=src``).
 """
 
 from pathlib import Path
 import sys
 
+from digit_recognition.inference import default_model_path, load_model
+from digit_recognition.mnist_idx import load_mnist_test
 import numpy as np
 import tensorflow as tf
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / 'src'))
-
-from digit_recognition.inference import default_model_path, load_model  # noqa: E402
-from digit_recognition.mnist_idx import load_mnist_test  # noqa: E402
 
 
 def accuracy(predict, images, labels) -> float:
@@ -37,8 +36,9 @@ def main() -> int:
         except (ValueError, TypeError, OSError) as error:
             print(f'tf.keras.models.load_model({name}): cannot load ({type(error).__name__})')
             continue
-        score = accuracy(lambda x: model(x[..., None].astype('float32') / 255.0).numpy(),
-                         test.images, test.labels)
+        score = accuracy(
+            lambda x, model=model: model(x[..., None].astype('float32') / 255.0).numpy(),
+            test.images, test.labels)
         print(f'tf.keras.models.load_model({name}): {score:.2f} %')
     for backend in ('keras', 'tflite'):
         model = load_model(None, backend)

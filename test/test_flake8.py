@@ -16,7 +16,7 @@ from ament_flake8.main import main_with_errors
 import pytest
 
 # build/, install/ and log/ live in this folder too (the repository is the workspace).
-LINTED_PATHS = ['src/digit_recognition', 'test', 'launch', 'setup.py']
+LINTED_PATHS = ['src/digit_recognition', 'test', 'launch', 'scripts', 'setup.py']
 
 
 @pytest.mark.flake8

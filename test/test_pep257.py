@@ -24,7 +24,7 @@ import pytest
 @pytest.mark.linter
 @pytest.mark.pep257
 def test_pep257_package():
-    rc = main(argv=['src/digit_recognition', 'launch', '--convention', 'google'])
+    rc = main(argv=['src/digit_recognition', 'launch', 'scripts', '--convention', 'google'])
     assert rc == 0, 'Found code style errors / warnings'
 
 
