@@ -31,6 +31,10 @@ def launch_nodes(context):
     """Create the nodes with the parameters file and the given launch arguments."""
     params_file = LaunchConfiguration('params_file').perform(context)
     namespace = LaunchConfiguration('namespace').perform(context)
+    fastdds_profile = LaunchConfiguration('fastdds_profile').perform(context)
+    # Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second.
+    env = {'FASTDDS_DEFAULT_PROFILES_FILE': fastdds_profile,
+           'FASTRTPS_DEFAULT_PROFILES_FILE': fastdds_profile} if fastdds_profile else {}
     overrides = {name: {} for name in NODE_EXECUTABLES}
     for argument, (node, parameter, type_name) in OVERRIDES.items():
         value = LaunchConfiguration(argument).perform(context)
@@ -40,12 +44,12 @@ def launch_nodes(context):
                 value, value_type=VALUE_TYPES[type_name])
     nodes = [
         Node(package='digit_recognition', executable=name, name=name, namespace=namespace,
-             parameters=[params_file, overrides[name]], output='screen')
+             parameters=[params_file, overrides[name]], additional_env=env, output='screen')
         for name in NODE_EXECUTABLES
     ]
     overlay_topic = '/' + '/'.join(part for part in (namespace.strip('/'), 'overlay') if part)
     nodes.append(Node(package='rqt_image_view', executable='rqt_image_view',
-                      arguments=[overlay_topic],
+                      arguments=[overlay_topic], additional_env=env,
                       condition=IfCondition(LaunchConfiguration('rqt'))))
     return nodes
 
@@ -54,9 +58,14 @@ def generate_launch_description():
     """Declare the launch arguments and the nodes."""
     default_params = PathJoinSubstitution(
         [FindPackageShare('digit_recognition'), 'config', 'digit_recognition.yaml'])
+    default_fastdds_profile = PathJoinSubstitution(
+        [FindPackageShare('digit_recognition'), 'config', 'fastdds_large_images.xml'])
     return LaunchDescription([
         DeclareLaunchArgument('params_file', default_value=default_params,
                               description='parameters YAML of the four nodes'),
+        DeclareLaunchArgument('fastdds_profile', default_value=default_fastdds_profile,
+                              description='Fast DDS XML profile of the nodes (shared memory '
+                                          "large enough for camera frames); '' for none"),
         DeclareLaunchArgument('namespace', default_value='',
                               description='namespace of the nodes and their topics'),
         DeclareLaunchArgument('source', default_value='',

@@ -42,7 +42,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.bench_model import cpu_model
 from digit_recognition.node_runner import EXECUTORS, isolate_ros_traffic, run_nodes
-from digit_recognition.pipeline import NODE_CLASSES
+from digit_recognition.pipeline import default_params_file, installed_config_file, NODE_CLASSES
 from digit_recognition.qos import PREDICTION_QOS
 from digit_recognition.soak import (
     CallbackCounter, MAX_CAMERA_FPS, write_frame_folder)
@@ -63,6 +63,9 @@ COUNTERS_PREFIX = 'BENCH-COUNTERS '
 
 INPUT_FPS = 30.0
 """Camera rate of the latency, CPU and memory phase."""
+
+FASTDDS_PROFILE = 'fastdds_large_images.xml'
+"""The launch file's Fast DDS profile (shared memory large enough for camera frames)."""
 
 TARGET_P99_MS = 10.0
 TARGET_FPS = 150.0
@@ -151,6 +154,8 @@ class Config:
     baseline: bool = False
     executor: str = 'single'
     """Executor of the one-process arrangement (see ``node_runner.make_executor``)."""
+    fastdds_profile: bool = True
+    """Process per node: start the nodes with the launch file's Fast DDS profile."""
 
     @property
     def worker_names(self) -> List[str]:
@@ -195,8 +200,14 @@ class Worker:
             command += ['--params-file', params_file]
         self.stderr_path = os.path.join(log_dir, f'{config.label}-{name}.log'.replace(' ', '_'))
         self._stderr = open(self.stderr_path, 'w', encoding='utf-8')
+        env = dict(os.environ)
+        if config.fastdds_profile and config.arrangement == 'process per node':
+            # As launch/digit_recognition.launch.py does by default.
+            profile = installed_config_file(FASTDDS_PROFILE)
+            env.update(FASTDDS_DEFAULT_PROFILES_FILE=profile,
+                       FASTRTPS_DEFAULT_PROFILES_FILE=profile)
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self._stderr, text=True, bufsize=1)
+                                        stderr=self._stderr, text=True, bufsize=1, env=env)
         self.ps = psutil.Process(self.process.pid)
         self.lines: 'queue.Queue[dict]' = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -339,8 +350,6 @@ def _delta(after: dict, before: dict, node: str, counter: str) -> int:
 def measure(config: Config, frame_folder: str, work_dir: str, monitor: Monitor,
             seconds: float, warmup: float, log=print) -> Row:
     """Start ``config``'s processes, run both phases, stop them; return the row."""
-    from digit_recognition.pipeline import default_params_file
-
     row = Row(config)
     params_path = os.path.join(work_dir, f'params-{config.backend}.yaml')
     _write_params(params_path, frame_folder, config.backend)
@@ -482,7 +491,7 @@ def report(rows: Sequence[Row], seconds: float, load: Sequence[float] = ()) -> s
     lines += ['', '## Targets (TFLite backend, this machine)', '']
     for row in rows:
         if (row.config.backend != 'tflite' or row.config.baseline or not row.fast
-                or row.config.executor != 'single'):
+                or row.config.executor != 'single' or not row.config.fastdds_profile):
             continue
         p99 = row.latency(99)
         sustained = min(row.fast['processed'], row.fast['consumed'])
@@ -519,6 +528,8 @@ CONFIGS = [
     Config('one process, keras', 'one process', 'keras'),
     Config('process per node, tflite', 'process per node', 'tflite'),
     Config('process per node, keras', 'process per node', 'keras'),
+    Config('process per node, tflite, no Fast DDS profile', 'process per node', 'tflite',
+           fastdds_profile=False),
     Config('baseline: one process, keras predict()', 'one process', 'keras', baseline=True),
     Config('one process, tflite, MultiThreadedExecutor', 'one process', 'tflite',
            executor='multi'),

@@ -23,11 +23,15 @@ from rclpy.parameter import Parameter
 NODE_CLASSES = (CameraNode, PreprocessorNode, ClassifierNode, OverlayNode)
 
 
+def installed_config_file(name: str) -> str:
+    """Return the path of ``config/<name>`` as installed with the package."""
+    from ament_index_python.packages import get_package_share_directory
+    return os.path.join(get_package_share_directory('digit_recognition'), 'config', name)
+
+
 def default_params_file() -> str:
     """Return the installed ``config/digit_recognition.yaml``."""
-    from ament_index_python.packages import get_package_share_directory
-    return os.path.join(get_package_share_directory('digit_recognition'), 'config',
-                        'digit_recognition.yaml')
+    return installed_config_file('digit_recognition.yaml')
 
 
 def node_factories(overrides: Optional[dict] = None,
