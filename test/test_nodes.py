@@ -165,33 +165,44 @@ def raw_image(array, encoding, step=None, data=None, header=None, claimed_encodi
                  data=fields.data if data is None else data)
 
 
-def test_odd_and_malformed_images_are_handled_and_the_node_keeps_running(pipeline):
+def _with_alpha(image):
+    return np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+
+
+# name: (message built from a bgr8 frame and its gray version, processed (else dropped))
+IMAGE_CASES = {
+    'bgr8': (lambda frame, gray: raw_image(frame, 'bgr8'), True),
+    'mono8': (lambda frame, gray: raw_image(gray, 'mono8'), True),
+    'rgb8': (lambda frame, gray: raw_image(frame[:, :, ::-1].copy(), 'rgb8'), True),
+    'bgra8': (lambda frame, gray: raw_image(_with_alpha(frame), 'bgra8'), True),
+    'rgba8': (lambda frame, gray: raw_image(_with_alpha(frame[:, :, ::-1]), 'rgba8'), True),
+    'mono16': (lambda frame, gray: raw_image(gray.astype(np.uint16) * 257, 'mono16'), True),
+    'region larger than the image (clipped)': (
+        lambda frame, gray: raw_image(frame[:100, :120].copy(), 'bgr8'), True),
+    'data shorter than step * height': (
+        lambda frame, gray: raw_image(frame, 'bgr8', data=frame.tobytes()[:1000]), False),
+    'unsupported encoding': (
+        lambda frame, gray: raw_image(frame, 'bgr8', claimed_encoding='yuv422'), False),
+    'zero size': (lambda frame, gray: Image(header=stamped_header(0), encoding='bgr8'), False),
+    'step shorter than a row': (lambda frame, gray: raw_image(frame, 'bgr8', step=100), False),
+}
+
+
+@pytest.mark.parametrize('case', list(IMAGE_CASES))
+def test_odd_and_malformed_images_are_handled_and_the_node_keeps_running(pipeline, case):
     executor, preprocessor, classifier, driver = pipeline
     publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
     wait_for_subscribers(executor, publisher)
     frame, _ = DemoFrameGenerator(seed=1).next_frame()
-    gray = frame.mean(axis=2).astype(np.uint8)
-    good = [
-        raw_image(frame, 'bgr8'),
-        raw_image(gray, 'mono8'),
-        raw_image(frame[:, :, ::-1].copy(), 'rgb8'),
-        raw_image(np.dstack([frame, np.full(gray.shape, 255, np.uint8)]), 'bgra8'),
-        raw_image(np.dstack([frame[:, :, ::-1], np.full(gray.shape, 255, np.uint8)]), 'rgba8'),
-        raw_image(gray.astype(np.uint16) * 257, 'mono16'),
-        raw_image(frame[:100, :120].copy(), 'bgr8'),  # smaller than the region: clipped
-    ]
-    bad = [
-        raw_image(frame, 'bgr8', data=bytes(frame.tobytes()[:1000])),  # short data
-        raw_image(frame, 'bgr8', claimed_encoding='yuv422'),  # unsupported encoding
-        Image(header=stamped_header(0), height=0, width=0, encoding='bgr8', step=0),
-        raw_image(frame, 'bgr8', step=100),  # step shorter than a row
-    ]
-    for count, message in enumerate(bad + good, start=1):
-        publisher.publish(message)
-        assert spin_until(executor, lambda count=count: (
-            preprocessor.frames_processed + preprocessor.frames_dropped >= count))
-    assert preprocessor.frames_dropped == len(bad)
-    assert preprocessor.frames_processed == len(good)
+    build, processed = IMAGE_CASES[case]
+    publisher.publish(build(frame, frame.mean(axis=2).astype(np.uint8)))
+    assert spin_until(executor, lambda: (
+        preprocessor.frames_processed + preprocessor.frames_dropped >= 1))
+    assert (preprocessor.frames_processed, preprocessor.frames_dropped) == (
+        (1, 0) if processed else (0, 1))
+    # Still running: the next good frame goes through.
+    publisher.publish(raw_image(frame, 'bgr8'))
+    assert spin_until(executor, lambda: preprocessor.frames_processed == int(processed) + 1)
 
 
 def test_parameter_overrides_reject_invalid_start_up_values(ros_context):
