@@ -42,6 +42,9 @@ def launch_nodes(context):
             # ParameterValue with a type keeps e.g. source '0' a string, not an int.
             overrides[node][parameter] = ParameterValue(
                 value, value_type=VALUE_TYPES[type_name])
+    if 'threshold' in overrides['preprocessor']:
+        # A threshold given at launch means a fixed threshold, as with `ros2 param set`.
+        overrides['preprocessor'].setdefault('threshold_mode', 'fixed')
     nodes = [
         Node(package='digit_recognition', executable=name, name=name, namespace=namespace,
              parameters=[params_file, overrides[name]], additional_env=env, output='screen')

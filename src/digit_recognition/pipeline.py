@@ -65,7 +65,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument('--source', help="camera source, e.g. 0, /dev/video1, a file, 'demo'")
     parser.add_argument('--backend', choices=('keras', 'tflite'), help='classifier backend')
     parser.add_argument('--threshold-mode', choices=('fixed', 'otsu', 'adaptive'))
-    parser.add_argument('--threshold', type=int, help='fixed threshold 0-255')
+    parser.add_argument('--threshold', type=int,
+                        help='fixed threshold 0-255 (implies --threshold-mode fixed)')
     parser.add_argument('--executor', choices=EXECUTORS, default='single',
                         help='executor of the four nodes (see node_runner.make_executor)')
     return parser.parse_known_args(argv)[0]
@@ -82,6 +83,8 @@ def overrides_from_arguments(options: argparse.Namespace) -> dict:
         overrides['preprocessor']['threshold_mode'] = options.threshold_mode
     if options.threshold is not None:
         overrides['preprocessor']['threshold'] = options.threshold
+        # A threshold given at start means a fixed threshold, as with `ros2 param set`.
+        overrides['preprocessor'].setdefault('threshold_mode', 'fixed')
     return overrides
 
 
