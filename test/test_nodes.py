@@ -34,6 +34,20 @@ def pipeline(ros_context):
         node.destroy_node()
 
 
+def connect(pipeline, output_topic=None):
+    """Return a publisher on image_raw and the list ``output_topic`` fills, both matched."""
+    executor, _, _, driver = pipeline
+    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
+    received = []
+    if output_topic == 'prediction':
+        driver.create_subscription(DigitPrediction, output_topic, received.append,
+                                   PREDICTION_QOS)
+    elif output_topic is not None:
+        driver.create_subscription(Image, output_topic, received.append, IMAGE_PUBLISHER_QOS)
+    wait_for_subscribers(executor, publisher)
+    return publisher, received
+
+
 def stamped_header(index: int) -> Header:
     header = Header(frame_id='test_camera')
     header.stamp.sec = 1000 + index
@@ -43,11 +57,7 @@ def stamped_header(index: int) -> Header:
 
 def test_drawn_digits_come_out_as_predictions_with_the_frame_stamp(pipeline):
     executor, preprocessor, classifier, driver = pipeline
-    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
-    predictions = []
-    driver.create_subscription(DigitPrediction, 'prediction', predictions.append,
-                               PREDICTION_QOS)
-    wait_for_subscribers(executor, publisher)
+    publisher, predictions = connect(pipeline, 'prediction')
     generator = DemoFrameGenerator(seed=3)
     labels, last_headers = [], []
     for digit_index in range(6):
@@ -72,11 +82,7 @@ def test_drawn_digits_come_out_as_predictions_with_the_frame_stamp(pipeline):
 
 def test_empty_frames_give_no_digit(pipeline):
     executor, preprocessor, classifier, driver = pipeline
-    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
-    predictions = []
-    driver.create_subscription(DigitPrediction, 'prediction', predictions.append,
-                               PREDICTION_QOS)
-    wait_for_subscribers(executor, publisher)
+    publisher, predictions = connect(pipeline, 'prediction')
     blank_paper = np.full((480, 640, 3), (200, 215, 225), np.uint8)
     for index in range(5):
         publisher.publish(array_to_image_msg(blank_paper, 'bgr8', stamped_header(index)))
@@ -93,10 +99,7 @@ def threshold_output(executor, driver, publisher, received, frame) -> np.ndarray
 
 def test_threshold_set_through_the_service_changes_the_next_frame(pipeline):
     executor, preprocessor, classifier, driver = pipeline
-    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
-    received = []
-    driver.create_subscription(Image, 'threshold_image', received.append, IMAGE_PUBLISHER_QOS)
-    wait_for_subscribers(executor, publisher)
+    publisher, received = connect(pipeline, 'threshold_image')
     # A horizontal gray ramp: the fixed threshold decides exactly how much is ink.
     ramp = np.tile(np.linspace(0, 255, 640).astype(np.uint8), (480, 1))
     frame = np.dstack([ramp, ramp, ramp])
@@ -126,10 +129,7 @@ def test_threshold_set_through_the_service_changes_the_next_frame(pipeline):
 
 def test_setting_only_the_threshold_switches_to_the_fixed_mode(pipeline):
     executor, preprocessor, classifier, driver = pipeline
-    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
-    received = []
-    driver.create_subscription(Image, 'threshold_image', received.append, IMAGE_PUBLISHER_QOS)
-    wait_for_subscribers(executor, publisher)
+    publisher, received = connect(pipeline, 'threshold_image')
     ramp = np.tile(np.linspace(0, 255, 640).astype(np.uint8), (480, 1))
     assert preprocessor.get_parameter('threshold_mode').value == 'adaptive'
 
@@ -142,11 +142,7 @@ def test_setting_only_the_threshold_switches_to_the_fixed_mode(pipeline):
 
 def test_batch_size_is_dynamic(pipeline):
     executor, preprocessor, classifier, driver = pipeline
-    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
-    predictions = []
-    driver.create_subscription(DigitPrediction, 'prediction', predictions.append,
-                               PREDICTION_QOS)
-    wait_for_subscribers(executor, publisher)
+    publisher, predictions = connect(pipeline, 'prediction')
     assert set_parameters(executor, driver, 'classifier', {'batch_size': 2})[0].successful
     assert not set_parameters(executor, driver, 'classifier', {'batch_size': 0})[0].successful
     frame, label = DemoFrameGenerator(seed=5).next_frame()
@@ -191,8 +187,7 @@ IMAGE_CASES = {
 @pytest.mark.parametrize('case', list(IMAGE_CASES))
 def test_odd_and_malformed_images_are_handled_and_the_node_keeps_running(pipeline, case):
     executor, preprocessor, classifier, driver = pipeline
-    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
-    wait_for_subscribers(executor, publisher)
+    publisher, _ = connect(pipeline)
     frame, _ = DemoFrameGenerator(seed=1).next_frame()
     build, processed = IMAGE_CASES[case]
     publisher.publish(build(frame, frame.mean(axis=2).astype(np.uint8)))
