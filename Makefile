@@ -12,20 +12,20 @@ test: setup
 	$(RUN) python -m pytest test $(PYTEST_ARGS)
 
 demo: setup
-	$(RUN) python -m digit_recognition.demo
+	$(RUN) python -m digit_recognition.tools.demo
 
 train: setup
-	$(RUN) python -m digit_recognition.training --data-dir $(MNIST_DIR) \
-		--output-dir src/digit_recognition/models
+	$(RUN) python -m digit_recognition.tools.training --data-dir $(MNIST_DIR) \
+		--output-dir src/digit_recognition/vision/models
 
 bench-model: setup
-	$(RUN) python -m digit_recognition.bench_model
+	$(RUN) python -m digit_recognition.tools.bench_model
 
 bench: setup
-	$(RUN) python -m digit_recognition.bench_pipeline --output out/bench.md
+	$(RUN) python -m digit_recognition.tools.bench_pipeline --output out/bench.md
 
 soak: setup
-	$(RUN) python -m digit_recognition.soak
+	$(RUN) python -m digit_recognition.tools.soak
 
 lint: setup
 	$(RUN) python -m pytest test/test_flake8.py test/test_pep257.py test/test_ruff.py

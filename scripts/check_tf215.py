@@ -8,8 +8,8 @@ Run by `make check-tf215`, which makes a separate venv with tensorflow-cpu 2.15.
 from pathlib import Path
 import sys
 
-from digit_recognition.inference import default_model_path, load_model
-from digit_recognition.mnist_idx import load_mnist_test
+from digit_recognition.tools.mnist_idx import load_mnist_test
+from digit_recognition.vision.inference import default_model_path, load_model
 import numpy as np
 import tensorflow as tf
 

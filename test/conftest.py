@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from digit_recognition.node_runner import isolate_ros_traffic
+from digit_recognition.tools.ros_isolation import isolate_ros_traffic
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -4,8 +4,8 @@ import functools
 
 import cv2
 
-from digit_recognition.demo_frames import load_sample
-from digit_recognition.model_contract import INPUT_SIDE
+from digit_recognition.vision.demo_frames import load_sample
+from digit_recognition.vision.model_contract import INPUT_SIDE
 
 import numpy as np
 

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
-from digit_recognition import camera_node, classifier_node, overlay_node, preprocessor_node
+from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
 import pytest
 import yaml
 
@@ -56,7 +56,7 @@ def test_every_launched_executable_is_an_installed_entry_point():
     for executable in LAUNCH['NODE_EXECUTABLES']:
         assert executable in scripts
         module = scripts[executable].split(':')[0]
-        assert module == f'digit_recognition.{executable}_node'
+        assert module == f'digit_recognition.nodes.{executable}_node'
         assert (prefix / 'lib' / 'digit_recognition' / executable).is_file(), \
             f'{executable} is not installed where ros2 run looks for it'
 

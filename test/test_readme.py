@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from digit_recognition import camera_node, classifier_node, overlay_node, preprocessor_node
-from digit_recognition.parameters import markdown_table
+from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
+from digit_recognition.nodes.parameters import markdown_table
 import pytest
 
 README = (Path(__file__).resolve().parents[1] / 'README.md').read_text()

@@ -1,0 +1,1 @@
+"""The ROS 2 layer: the four nodes, the one-process pipeline and what they share."""

@@ -1,0 +1,140 @@
+"""Camera node: publishes frames from a device, a file, a folder, GStreamer or the demo.
+
+Publishes ``image_raw`` (``sensor_msgs/Image``, bgr8; frames are read only while
+someone subscribes) and, for sources that know the
+truth (``demo``), ``true_digit`` (``DigitPrediction`` with the frame's header, the
+true digit and confidence 1) so the pipeline can be checked and measured.
+A source that fails to open or stops delivering is retried with backoff; the node
+itself keeps running.
+"""
+
+import sys
+from typing import List, Optional
+
+from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
+from digit_recognition.nodes.ros_image import array_to_image_msg
+from digit_recognition.vision.frame_sources import Frame, make_frame_source, ReconnectingSource
+from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('source', '0', 'V4L2 index or /dev/videoN, video file, image folder, '
+                  "GStreamer pipeline (contains '!') or 'demo'", read_only=True),
+    ParameterSpec('width', 640, 'frame width published (frames of another size are '
+                  'resized); 0 keeps the source size', 0, 7680, read_only=True),
+    ParameterSpec('height', 480, 'frame height published; 0 keeps the source size',
+                  0, 4320, read_only=True),
+    ParameterSpec('fps', 30.0, 'frames per second read and published', 0.1, 240.0),
+    ParameterSpec('frame_id', 'camera_optical_frame', 'frame_id of the published images'),
+    ParameterSpec('loop', True, 'restart a video file or image folder at its end',
+                  read_only=True),
+    ParameterSpec('demo_hold_frames', 10, 'demo: frames each digit is held in view '
+                  '(a person holds a card up for a moment)', 1, 1000, read_only=True),
+    ParameterSpec('demo_empty_probability', 0.0, 'demo: share of frames with no digit',
+                  0.0, 1.0, read_only=True),
+    ParameterSpec('demo_seed', 0, 'demo: random seed of the generated frames', 0, 2**31 - 1,
+                  read_only=True),
+]
+
+RETRY_LOG_PERIOD_S = 5.0
+
+
+class CameraNode(Node):
+    """Reads frames on a timer and publishes them with a stamp and frame_id."""
+
+    NODE_NAME = 'camera'
+
+    def __init__(self, **kwargs) -> None:
+        """Create the node; ``kwargs`` go to ``rclpy.node.Node`` (context, overrides)."""
+        super().__init__(self.NODE_NAME, **kwargs)
+        self.params = ParameterTable(self, PARAMETERS)
+        source = make_frame_source(
+            self.params['source'], self.params['width'], self.params['height'],
+            self.params['fps'], self.params['loop'], seed=self.params['demo_seed'],
+            empty_probability=self.params['demo_empty_probability'],
+            hold_frames=self.params['demo_hold_frames'])
+        self._source = ReconnectingSource(source)
+        self._image_publisher = self.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
+        self._truth_publisher = None
+        self.frames_published = 0
+        self.frames_failed = 0
+        self._reported_waiting = False
+        self._timer = self.create_timer(1.0 / self.params['fps'], self._on_timer)
+        self.params.on_change(self._on_parameters_changed)
+        self.get_logger().info(f'publishing {source.describe()} on '
+                               f'{self._image_publisher.topic_name} at {self.params["fps"]} fps')
+
+    def _on_parameters_changed(self, names: List[str]) -> None:
+        if 'fps' in names:
+            self._timer.cancel()
+            self.destroy_timer(self._timer)
+            self._timer = self.create_timer(1.0 / self.params['fps'], self._on_timer)
+
+    def _on_timer(self) -> None:
+        # Like image_proc: no work while nobody listens. This also keeps the demo's
+        # first frames from being lost before the pipeline is connected.
+        if self._image_publisher.get_subscription_count() == 0:
+            return
+        frame = self._source.read()
+        if frame is None:
+            self._report_no_frame()
+            return
+        if self._reported_waiting:
+            self.get_logger().info(f'{self._source.source.describe()} is delivering frames')
+            self._reported_waiting = False
+        self._publish(frame)
+
+    def _report_no_frame(self) -> None:
+        if self._source.state == ReconnectingSource.ENDED:
+            self.get_logger().info('end of the source reached (loop is false); no more frames')
+            self._timer.cancel()
+            return
+        self._reported_waiting = True
+        self.get_logger().warning(
+            f'camera {self._source.source.describe()} unavailable '
+            f'({self._source.last_error}); retry {self._source.failures} with backoff',
+            throttle_duration_sec=RETRY_LOG_PERIOD_S)
+
+    def _publish(self, frame: Frame) -> None:
+        header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.params['frame_id'])
+        try:
+            self._image_publisher.publish(array_to_image_msg(frame.image, 'bgr8', header))
+        except _rclpy.RCLError as error:
+            # A RELIABLE writer whose readers in other processes lag far behind can fail
+            # a publish; the frame is lost, the camera goes on.
+            self.frames_failed += 1
+            self.get_logger().warning(f'could not publish a frame: {error}',
+                                      throttle_duration_sec=RETRY_LOG_PERIOD_S)
+            return
+        self.frames_published += 1
+        if frame.label is not None:
+            self._publish_truth(header, frame.label)
+
+    def _publish_truth(self, header: Header, label: int) -> None:
+        if self._truth_publisher is None:
+            self._truth_publisher = self.create_publisher(
+                DigitPrediction, 'true_digit', PREDICTION_QOS)
+        truth = DigitPrediction(header=header, digit=int(label), frame_count=1)
+        if label >= 0:
+            truth.confidence = 1.0
+            truth.probabilities[label] = 1.0
+        self._truth_publisher.publish(truth)
+
+    def destroy_node(self) -> None:
+        """Release the camera, then the node."""
+        self._source.close()
+        super().destroy_node()
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """Run the camera node until Ctrl-C."""
+    return run_nodes([CameraNode], args, logger_name='camera')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

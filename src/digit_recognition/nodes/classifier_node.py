@@ -1,0 +1,117 @@
+"""Classifier node: batches of preprocessed frames -> the CNN -> ``DigitPrediction``.
+
+Subscribes ``digit_input`` (mono8 28x28 from the preprocessor; an all-black image
+means the region held no digit). Every ``batch_size`` frames it runs the model once
+on the non-empty ones, averages their class probabilities
+(:func:`digit_recognition.vision.batching.combine_probabilities`) and publishes one
+``DigitPrediction`` on ``prediction`` with the header of the newest frame.
+"""
+
+import sys
+import time
+from typing import List, Optional
+
+from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.qos import IMAGE_QOS_CHOICES, image_subscription_qos, PREDICTION_QOS
+from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatError
+from digit_recognition.vision.batching import (
+    BatchEntry, CombinedPrediction, DEFAULT_MIN_CONFIDENCE, FrameBatcher, predict_batch)
+from digit_recognition.vision.inference import BACKENDS, load_model
+from digit_recognition.vision.model_contract import INPUT_SIDE
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('model_path', '', 'model file (.tflite for tflite, .keras for keras); '
+                  'empty: the model shipped with the package', read_only=True),
+    ParameterSpec('backend', 'tflite', 'inference backend', choices=BACKENDS, read_only=True),
+    ParameterSpec('num_threads', 1, 'threads of the tflite interpreter', 1, 16,
+                  read_only=True),
+    ParameterSpec('batch_size', 5, 'frames combined into one prediction', 1, 64),
+    ParameterSpec('min_confidence', DEFAULT_MIN_CONFIDENCE,
+                  'below this combined confidence the prediction is "no digit"', 0.0, 1.0),
+    ParameterSpec('image_qos', 'reliable', 'QoS of the digit_input subscription',
+                  choices=IMAGE_QOS_CHOICES, read_only=True),
+]
+
+WARN_PERIOD_S = 5.0
+
+
+class ClassifierNode(Node):
+    """Runs the digit model on batches of frames and publishes the combined result."""
+
+    NODE_NAME = 'classifier'
+
+    def __init__(self, **kwargs) -> None:
+        """Create the node and load the model.
+
+        Raises:
+            ModelLoadError: if the model file is missing, corrupt or of the wrong shape.
+
+        """
+        super().__init__(self.NODE_NAME, **kwargs)
+        self.params = ParameterTable(self, PARAMETERS)
+        started = time.perf_counter()
+        self.model = load_model(self.params['model_path'] or None, self.params['backend'],
+                                num_threads=self.params['num_threads'])
+        self.get_logger().info(
+            f'loaded {self.model.backend} model {self.model.path} in '
+            f'{(time.perf_counter() - started) * 1000.0:.0f} ms')
+        self._batcher = FrameBatcher(self.params['batch_size'])
+        self.params.on_change(self._on_parameters_changed)
+        self._publisher = self.create_publisher(DigitPrediction, 'prediction', PREDICTION_QOS)
+        self.predictions_published = 0
+        self.frames_dropped = 0
+        self.create_subscription(Image, 'digit_input', self._on_digit_input,
+                                 image_subscription_qos(self.params['image_qos']))
+
+    def _on_parameters_changed(self, names: List[str]) -> None:
+        if 'batch_size' in names:
+            batch = self._batcher.set_batch_size(self.params['batch_size'])
+            if batch:
+                self._predict_and_publish(batch)
+
+    def _on_digit_input(self, msg: Image) -> None:
+        try:
+            pixels = image_msg_to_array(msg)
+        except ImageFormatError as error:
+            self._drop(f'dropping digit_input: {error}')
+            return
+        if msg.encoding != 'mono8' or pixels.shape != (INPUT_SIDE, INPUT_SIDE):
+            self._drop(f'dropping digit_input: expected mono8 {INPUT_SIDE}x{INPUT_SIDE}, got '
+                       f'{msg.encoding} {msg.width}x{msg.height}')
+            return
+        batch = self._batcher.add(BatchEntry(pixels, is_empty=not pixels.any(),
+                                             stamp=msg.header))
+        if batch:
+            self._predict_and_publish(batch)
+
+    def _drop(self, reason: str) -> None:
+        self.frames_dropped += 1
+        self.get_logger().warning(reason, throttle_duration_sec=WARN_PERIOD_S)
+
+    def _predict_and_publish(self, batch: List[BatchEntry]) -> None:
+        combined = predict_batch(batch, self.model.predict_proba, self.params['min_confidence'])
+        self._publisher.publish(prediction_message(combined, batch[-1].stamp))
+        self.predictions_published += 1
+
+
+def prediction_message(combined: CombinedPrediction, header: Header) -> DigitPrediction:
+    """Build the ``DigitPrediction`` of a combined batch result."""
+    message = DigitPrediction(header=header, digit=combined.digit,
+                              confidence=float(combined.confidence),
+                              frame_count=combined.frame_count)
+    message.probabilities = combined.probabilities.astype('float32')
+    return message
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """Run the classifier node until Ctrl-C; exit 1 if the model cannot be loaded."""
+    return run_nodes([ClassifierNode], args, logger_name='classifier')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Overlay node: draws the recognised digit on the camera image for rqt_image_view.
+
+Subscribes ``image_raw``, ``prediction``, ``threshold_image`` and ``roi``; publishes
+``overlay`` (bgr8, same header as the camera frame) with the region box, the digit
+and its confidence, the camera frame rate and an inset of the thresholded region.
+The camera images are not even subscribed to while nobody subscribes to ``overlay``
+(checked every 0.5 s).
+"""
+
+import sys
+import time
+from typing import List, Optional
+
+from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.qos import (
+    IMAGE_PUBLISHER_QOS, IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS)
+from digit_recognition.nodes.ros_image import (
+    array_to_image_msg, image_msg_to_array, image_msg_to_bgr8, ImageFormatError)
+from digit_recognition.vision.batching import NO_DIGIT
+from digit_recognition.vision.overlay_drawing import draw_overlay
+from digit_recognition.vision.preprocessing import RegionOfInterest
+from rclpy.node import Node
+from rclpy.subscription import Subscription
+from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
+
+PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('max_prediction_age', 1.0, 'seconds a prediction stays on screen '
+                  'without a newer one', 0.0, 60.0),
+    ParameterSpec('image_qos', 'reliable', 'QoS of the image subscriptions',
+                  choices=IMAGE_QOS_CHOICES, read_only=True),
+]
+
+WARN_PERIOD_S = 5.0
+WATCHER_CHECK_PERIOD_S = 0.5
+FPS_SMOOTHING = 0.1
+
+
+class OverlayNode(Node):
+    """Draws the latest prediction on every camera frame."""
+
+    NODE_NAME = 'overlay'
+
+    def __init__(self, **kwargs) -> None:
+        """Create the node; ``kwargs`` go to ``rclpy.node.Node`` (context, overrides)."""
+        super().__init__(self.NODE_NAME, **kwargs)
+        self.params = ParameterTable(self, PARAMETERS)
+        self._image_qos = image_subscription_qos(self.params['image_qos'])
+        self._publisher = self.create_publisher(Image, 'overlay', IMAGE_PUBLISHER_QOS)
+        self._prediction: Optional[DigitPrediction] = None
+        self._prediction_time = 0.0
+        self._threshold_image = None
+        self._roi: Optional[RegionOfInterest] = None
+        self._fps: Optional[float] = None
+        self._last_frame_time: Optional[float] = None
+        self.frames_drawn = 0
+        self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
+                                 PREDICTION_QOS)
+        self.create_subscription(RoiMsg, 'roi', self._on_roi, LATCHED_QOS)
+        self._image_subscriptions: List[Subscription] = []
+        self._update_image_subscriptions()
+        self.create_timer(WATCHER_CHECK_PERIOD_S, self._update_image_subscriptions)
+
+    def _update_image_subscriptions(self) -> None:
+        # As image_proc does: take in the camera's frames only while someone watches the
+        # overlay, so an unwatched overlay node costs nothing per frame.
+        watched = self._publisher.get_subscription_count() > 0
+        if watched and not self._image_subscriptions:
+            self._image_subscriptions = [
+                self.create_subscription(Image, 'image_raw', self._on_image, self._image_qos),
+                self.create_subscription(Image, 'threshold_image', self._on_threshold_image,
+                                         self._image_qos)]
+        elif not watched and self._image_subscriptions:
+            for subscription in self._image_subscriptions:
+                self.destroy_subscription(subscription)
+            self._image_subscriptions = []
+            self._fps = self._last_frame_time = self._threshold_image = None
+
+    def _on_prediction(self, msg: DigitPrediction) -> None:
+        self._prediction = msg
+        self._prediction_time = time.monotonic()
+
+    def _on_threshold_image(self, msg: Image) -> None:
+        try:
+            self._threshold_image = image_msg_to_array(msg)
+        except ImageFormatError as error:
+            self.get_logger().warning(f'ignoring threshold_image: {error}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
+
+    def _on_roi(self, msg: RoiMsg) -> None:
+        self._roi = RegionOfInterest(msg.x_offset, msg.y_offset, msg.width, msg.height)
+
+    def _on_image(self, msg: Image) -> None:
+        now = time.monotonic()
+        if self._last_frame_time is not None and now > self._last_frame_time:
+            rate = 1.0 / (now - self._last_frame_time)
+            self._fps = rate if self._fps is None else (
+                self._fps + FPS_SMOOTHING * (rate - self._fps))
+        self._last_frame_time = now
+        try:
+            frame = image_msg_to_bgr8(msg)
+        except ImageFormatError as error:
+            self.get_logger().warning(f'dropping image: {error}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
+            return
+        digit, confidence = NO_DIGIT, 0.0
+        if (self._prediction is not None
+                and now - self._prediction_time <= self.params['max_prediction_age']):
+            digit, confidence = self._prediction.digit, self._prediction.confidence
+        drawn = draw_overlay(frame, self._roi, digit, confidence, self._fps,
+                             inset_binary=self._threshold_image)
+        self._publisher.publish(array_to_image_msg(drawn, 'bgr8', msg.header))
+        self.frames_drawn += 1
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """Run the overlay node until Ctrl-C."""
+    return run_nodes([OverlayNode], args, logger_name='overlay')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Preprocessor node: camera image -> region of interest -> threshold -> 28x28 input.
+
+Subscribes ``image_raw``; publishes ``digit_input`` (mono8 28x28, the model input of
+:mod:`digit_recognition.vision.model_contract` scaled to 0-255; all black when the region
+holds no digit), ``threshold_image`` (mono8, the thresholded region, for rqt and the
+overlay) and ``roi`` (``sensor_msgs/RegionOfInterest``, the clipped box actually
+used, latched). Outputs carry the camera frame's header.
+"""
+
+from dataclasses import replace
+import sys
+from typing import List, Optional
+
+from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.qos import (
+    IMAGE_PUBLISHER_QOS, IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS)
+from digit_recognition.nodes.ros_image import (
+    array_to_image_msg, image_msg_to_bgr8, ImageFormatError)
+from digit_recognition.vision.preprocessing import (
+    CENTRED, preprocess, PreprocessConfig, RegionOfInterest, ThresholdMode)
+import numpy as np
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
+
+PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('roi_x', CENTRED, 'left edge of the region of interest; -1 centres it',
+                  -1, 16384),
+    ParameterSpec('roi_y', CENTRED, 'top edge of the region of interest; -1 centres it',
+                  -1, 16384),
+    ParameterSpec('roi_width', 200, 'width of the region of interest', 1, 16384),
+    ParameterSpec('roi_height', 200, 'height of the region of interest', 1, 16384),
+    ParameterSpec('threshold_mode', ThresholdMode.ADAPTIVE.value,
+                  "'fixed' uses threshold; 'otsu' and 'adaptive' follow the light",
+                  choices=tuple(mode.value for mode in ThresholdMode)),
+    ParameterSpec('threshold', 128, "gray level below which a pixel is ink in mode 'fixed'; "
+                  "setting it at run time switches threshold_mode to 'fixed'", 0, 255),
+    ParameterSpec('remove_lines', True, 'remove ruled-paper lines before finding the digit'),
+    ParameterSpec('image_qos', 'reliable', 'QoS of the image_raw subscription',
+                  choices=IMAGE_QOS_CHOICES, read_only=True),
+]
+
+WARN_PERIOD_S = 5.0
+
+
+def config_from_parameters(params: ParameterTable) -> PreprocessConfig:
+    """Build the preprocessing configuration from the node's current parameters."""
+    return PreprocessConfig(
+        roi=RegionOfInterest(params['roi_x'], params['roi_y'],
+                             params['roi_width'], params['roi_height']),
+        threshold_mode=ThresholdMode(params['threshold_mode']),
+        threshold=params['threshold'],
+        remove_lines=params['remove_lines'])
+
+
+class PreprocessorNode(Node):
+    """Turns each camera frame into the classifier's 28x28 input."""
+
+    NODE_NAME = 'preprocessor'
+
+    def __init__(self, **kwargs) -> None:
+        """Create the node; ``kwargs`` go to ``rclpy.node.Node`` (context, overrides)."""
+        super().__init__(self.NODE_NAME, **kwargs)
+        self.params = ParameterTable(self, PARAMETERS)
+        self._config = config_from_parameters(self.params)
+        self._mode_timer = None
+        self.params.on_change(self._on_parameters_changed)
+        self._input_publisher = self.create_publisher(Image, 'digit_input', IMAGE_PUBLISHER_QOS)
+        self._threshold_publisher = self.create_publisher(
+            Image, 'threshold_image', IMAGE_PUBLISHER_QOS)
+        self._roi_publisher = self.create_publisher(RoiMsg, 'roi', LATCHED_QOS)
+        self._last_roi: Optional[RegionOfInterest] = None
+        self.frames_processed = 0
+        self.frames_dropped = 0
+        self.create_subscription(Image, 'image_raw', self._on_image,
+                                 image_subscription_qos(self.params['image_qos']))
+
+    def _on_parameters_changed(self, names: List[str]) -> None:
+        # Swapping in a new immutable-by-convention config makes the change apply to
+        # the next frame as a whole, never half-way through one.
+        config = config_from_parameters(self.params)
+        if ('threshold' in names and 'threshold_mode' not in names
+                and config.threshold_mode is not ThresholdMode.FIXED):
+            # `ros2 param set /preprocessor threshold 90` means "use 90 from now on".
+            self.get_logger().info(
+                f'threshold {config.threshold} given: threshold_mode switched from '
+                f"'{config.threshold_mode.value}' to 'fixed' (set it back to follow the light)",
+                throttle_duration_sec=WARN_PERIOD_S)
+            config = replace(config, threshold_mode=ThresholdMode.FIXED)
+            # The parameter itself cannot be set from inside this callback; a one-shot
+            # timer makes `ros2 param get` agree right after.
+            if self._mode_timer is None:
+                self._mode_timer = self.create_timer(0.0, self._store_fixed_mode)
+        self._config = config
+
+    def _store_fixed_mode(self) -> None:
+        self.destroy_timer(self._mode_timer)
+        self._mode_timer = None
+        if self._config.threshold_mode is ThresholdMode.FIXED:
+            self.set_parameters([Parameter('threshold_mode', value=ThresholdMode.FIXED.value)])
+
+    def _on_image(self, msg: Image) -> None:
+        try:
+            frame = image_msg_to_bgr8(msg)
+        except ImageFormatError as error:
+            self.frames_dropped += 1
+            self.get_logger().warning(f'dropping image: {error}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
+            return
+        result = preprocess(frame, self._config)
+        if result.roi is None:
+            self.frames_dropped += 1
+            self.get_logger().warning(
+                f'dropping image: region of interest is outside the {msg.width}x{msg.height} '
+                'image', throttle_duration_sec=WARN_PERIOD_S)
+            return
+        if result.roi_clipped:
+            self.get_logger().warning(
+                f'region of interest clipped to the {msg.width}x{msg.height} image: '
+                f'{result.roi}', throttle_duration_sec=WARN_PERIOD_S)
+        model_input = np.round(result.model_input * 255.0).astype(np.uint8)
+        self._input_publisher.publish(array_to_image_msg(model_input, 'mono8', msg.header))
+        if self._threshold_publisher.get_subscription_count() > 0:
+            self._threshold_publisher.publish(
+                array_to_image_msg(result.binary_roi, 'mono8', msg.header))
+        if result.roi != self._last_roi:
+            self._last_roi = result.roi
+            self._roi_publisher.publish(RoiMsg(
+                x_offset=result.roi.x, y_offset=result.roi.y,
+                width=result.roi.width, height=result.roi.height))
+        self.frames_processed += 1
+
+
+def main(args: Optional[List[str]] = None) -> int:
+    """Run the preprocessor node until Ctrl-C."""
+    return run_nodes([PreprocessorNode], args, logger_name='preprocessor')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

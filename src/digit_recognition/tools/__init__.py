@@ -1,0 +1,1 @@
+"""Tools around the package: training, demo, benchmarks and soak runs."""

@@ -1,0 +1,413 @@
+r"""Train the digit CNN on MNIST and export it for the classifier.
+
+The shipped model was made, from the repository root, with::
+
+    PYTHONPATH=src python -m digit_recognition.tools.training --data-dir ../shared/data/mnist \
+        --epochs 20 --batch-size 128 --seed 1 --output-dir src/digit_recognition/vision/models
+
+Writes into the output directory:
+
+* ``digit_cnn.keras`` - the trained Keras 3 model;
+* ``digit_cnn_keras2.h5`` - the same model as a legacy HDF5 file that Keras 2
+  (TensorFlow <= 2.15) can load, since Keras 2 cannot read Keras 3 ``.keras`` files;
+* ``digit_cnn.tflite`` - a float32 TFLite export with a dynamic batch dimension;
+* ``training_report.md`` / ``training_report.json`` / ``confusion_matrix.png``.
+
+The augmentation imitates what the camera preprocessor hands the model: digits that
+are slightly shifted, rotated and scaled, drawn with thinner or thicker strokes,
+blurred, noisy, and often near-binary (the preprocessor thresholds before resizing).
+"""
+
+import argparse
+from collections.abc import Sequence
+import json
+import math
+import os
+from pathlib import Path
+import platform
+import shlex
+import sys
+import time
+from typing import Any
+
+import cv2
+from digit_recognition.tools.mnist_idx import load_mnist
+from digit_recognition.vision.inference import load_model
+from digit_recognition.vision.model_contract import INPUT_SIDE, NUM_CLASSES, to_model_batch
+import numpy as np
+
+KERAS_FILE = 'digit_cnn.keras'
+KERAS2_H5_FILE = 'digit_cnn_keras2.h5'
+TFLITE_FILE = 'digit_cnn.tflite'
+REPORT_MD = 'training_report.md'
+REPORT_JSON = 'training_report.json'
+CONFUSION_PNG = 'confusion_matrix.png'
+
+_CENTRE = (INPUT_SIDE - 1) / 2.0
+_SMALL_KERNEL = np.ones((2, 2), np.uint8)
+
+
+def build_model() -> Any:
+    """Build the (uncompiled) CNN: conv-pool, conv-conv-pool and a small dense head.
+
+    Sized for latency: pooling right after the first convolution keeps it at about
+    2.2 M multiply-adds per image, a quarter of the classic conv-conv-pool-conv-conv-pool
+    layout, so one TFLite thread classifies a frame's few digits in well under a
+    millisecond.
+
+    A ``Sequential`` model is used on purpose: its config converts cleanly to the
+    Keras 2 HDF5 format (see :func:`save_keras2_h5`).
+    """
+    import keras
+    from keras import layers
+
+    def conv_bn_relu(filters: int) -> list:
+        # The bias is redundant before BatchNorm.
+        return [layers.Conv2D(filters, 3, use_bias=False),
+                layers.BatchNormalization(),
+                layers.ReLU()]
+
+    return keras.Sequential(
+        [keras.Input((INPUT_SIDE, INPUT_SIDE, 1), name='image'),
+         *conv_bn_relu(16), layers.MaxPooling2D(),
+         *conv_bn_relu(32), *conv_bn_relu(64), layers.MaxPooling2D(), layers.Dropout(0.1),
+         layers.Flatten(),
+         layers.Dense(128, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+         layers.Dropout(0.25),
+         layers.Dense(NUM_CLASSES, activation='softmax', name='probabilities')],
+        name='digit_cnn')
+
+
+def augment(images: np.ndarray, rng: np.random.Generator,
+            clean_fraction: float = 0.15) -> np.ndarray:
+    """Distort MNIST digits the way camera digits differ from them after preprocessing.
+
+    Args:
+        images: ``uint8 (N, 28, 28)`` MNIST-style images.
+        rng: the random generator; the same generator state gives the same output.
+        clean_fraction: share of images passed through unchanged.
+
+    Returns:
+        ``float32 (N, 28, 28, 1)`` in ``[0, 1]`` (the model contract).
+
+    """
+    n = len(images)
+    out = images.astype(np.float32) / np.float32(255.0)
+    # All random numbers are drawn up front, vectorised, so that results depend only on
+    # the generator state and not on which branches run.
+    distort = rng.random(n) >= clean_fraction
+    angle = rng.uniform(-15.0, 15.0, n)
+    scale = rng.uniform(0.85, 1.15, n)
+    shift = rng.uniform(-2.0, 2.0, (n, 2))
+    stroke = rng.random(n)
+    binarise = rng.random(n) < 0.35
+    threshold = rng.uniform(0.2, 0.7, n)
+    blur_sigma = np.where(rng.random(n) < 0.4, rng.uniform(0.3, 1.0, n), 0.0)
+    noise_std = np.where(rng.random(n) < 0.5, rng.uniform(0.0, 0.06, n), 0.0)
+    noise = rng.standard_normal(out.shape).astype(np.float32)
+
+    for i in np.flatnonzero(distort):
+        img = out[i]
+        matrix = cv2.getRotationMatrix2D((_CENTRE, _CENTRE), angle[i], scale[i])
+        matrix[:, 2] += shift[i]
+        img = cv2.warpAffine(img, matrix, (INPUT_SIDE, INPUT_SIDE), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        if stroke[i] < 0.2:
+            img = cv2.dilate(img, _SMALL_KERNEL)
+        elif stroke[i] < 0.35:
+            thinner = cv2.erode(img, _SMALL_KERNEL)
+            # Thin MNIST strokes can vanish entirely; keep the original then.
+            if thinner.sum() > 0.4 * img.sum():
+                img = thinner
+        if binarise[i]:
+            img = (img > threshold[i]).astype(np.float32)
+            # Thresholding then resizing in the preprocessor leaves soft edges.
+            img = cv2.GaussianBlur(img, (3, 3), rng.uniform(0.4, 0.8))
+        if blur_sigma[i] > 0.0:
+            img = cv2.GaussianBlur(img, (3, 3), blur_sigma[i])
+        if noise_std[i] > 0.0:
+            img = img + noise_std[i] * noise[i]
+        out[i] = img
+    np.clip(out, 0.0, 1.0, out=out)
+    return out[..., np.newaxis]
+
+
+def _make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int) -> Any:
+    import keras
+
+    class AugmentedMnist(keras.utils.PyDataset):
+        """Shuffled, augmented batches; each (epoch, batch) has its own seeded stream."""
+
+        def __init__(self) -> None:
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.epoch = 0
+            self._order = self._shuffle()
+
+        def _shuffle(self) -> np.ndarray:
+            return np.random.default_rng((seed, self.epoch)).permutation(len(images))
+
+        def __len__(self) -> int:
+            return math.ceil(len(images) / batch_size)
+
+        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+            picked = self._order[index * batch_size:(index + 1) * batch_size]
+            rng = np.random.default_rng((seed, self.epoch, index))
+            return augment(images[picked], rng), labels[picked].astype(np.int32)
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self._order = self._shuffle()
+
+    return AugmentedMnist()
+
+
+def export_tflite(model: Any, path: Path) -> None:
+    """Convert the model to a float32 TFLite file with a dynamic batch dimension."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, INPUT_SIDE, INPUT_SIDE, 1], tf.float32, name='image')])
+    def serve(image: Any) -> Any:
+        return model(image, training=False)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()])
+    path.write_bytes(converter.convert())
+
+
+_KERAS3_ONLY_KEYS = frozenset(
+    {'module', 'registered_name', 'optional', 'quantization_config', 'lora_rank',
+     'lora_alpha'})
+
+
+def _to_keras2_config(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get('class_name') == 'DTypePolicy':
+            return node['config']['name']
+        if str(node.get('module', '')).startswith('keras.initializers'):
+            # Initializer arguments changed in Keras 3 and are irrelevant once weights load.
+            return {'class_name': node['class_name'], 'config': {}}
+        converted = {key: _to_keras2_config(value) for key, value in node.items()
+                     if key not in _KERAS3_ONLY_KEYS}
+        if 'batch_shape' in converted:
+            converted['batch_input_shape'] = converted.pop('batch_shape')
+        return converted
+    if isinstance(node, list):
+        return [_to_keras2_config(value) for value in node]
+    return node
+
+
+def save_keras2_h5(model: Any, path: Path) -> None:
+    """Save a Sequential model as a legacy HDF5 file that Keras 2 (TF 2.15) can load.
+
+    Keras 3 writes its HDF5 model config in Keras 3 terms (``batch_shape``, dtype
+    policy objects, new layer arguments) that Keras 2 rejects; the weights layout is
+    the same, so only the config is rewritten.
+    """
+    import h5py
+
+    model.save(path, include_optimizer=False)
+    with h5py.File(path, 'r+') as h5:
+        config = json.loads(h5.attrs['model_config'])
+        h5.attrs['model_config'] = json.dumps(_to_keras2_config(config))
+        h5.attrs['keras_version'] = '2.15.0'
+        h5['model_weights'].attrs['keras_version'] = '2.15.0'
+
+
+def tflite_predict(path: Path, batch: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Run a TFLite file over a model batch with the inference module's ``tflite`` backend."""
+    model = load_model(path, 'tflite', num_threads=os.cpu_count() or 1)
+    return np.concatenate([model.predict_proba(batch[start:start + batch_size])
+                           for start in range(0, len(batch), batch_size)])
+
+
+def _confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(matrix, (labels.astype(np.int64), predicted.astype(np.int64)), 1)
+    return matrix
+
+
+def _plot_confusion(matrix: np.ndarray, title: str, path: Path) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 6))
+    # Log scale so that the few errors are visible next to ~1000 correct per class.
+    ax.imshow(np.log1p(matrix), cmap='Blues')
+    for true in range(NUM_CLASSES):
+        for pred in range(NUM_CLASSES):
+            count = matrix[true, pred]
+            ax.text(pred, true, str(count), ha='center', va='center', fontsize=8,
+                    color='white' if true == pred else 'black')
+    ax.set_xticks(range(NUM_CLASSES))
+    ax.set_yticks(range(NUM_CLASSES))
+    ax.set_xlabel('predicted digit')
+    ax.set_ylabel('true digit')
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
+    path_json.write_text(json.dumps(report, indent=2) + '\n')
+    ev = report['evaluation']
+    lines = [
+        '# Digit CNN training report',
+        '',
+        f"Command: `{report['command']}`",
+        '',
+        '| item | value |',
+        '| --- | --- |',
+        f"| date (UTC) | {report['date_utc']} |",
+        f"| TensorFlow / Keras | {report['tensorflow_version']} / {report['keras_version']} |",
+        f"| Python / machine | {report['python_version']} / {report['machine']} |",
+        f"| training images | {report['train_images']} |",
+        f"| epochs / batch size / seed | {report['epochs']} / {report['batch_size']} / "
+        f"{report['seed']} |",
+        f"| parameters | {report['parameters']:,} |",
+        f"| training time | {report['training_seconds']:.0f} s |",
+        f"| MNIST test accuracy, Keras | {100 * ev['keras_accuracy']:.2f} % |",
+        f"| MNIST test accuracy, TFLite | {100 * ev['tflite_accuracy']:.2f} % |",
+        f"| Keras vs TFLite argmax agreement | {100 * ev['keras_tflite_agreement']:.2f} % |",
+        f"| Keras vs TFLite max abs prob diff | {ev['keras_tflite_max_abs_diff']:.2e} |",
+    ]
+    lines += [f'| size of `{name}` | {size:,} bytes |'
+              for name, size in report['file_sizes'].items()]
+    lines += ['', '## Per-class accuracy (Keras, MNIST test)', '',
+              '| digit | ' + ' | '.join(str(d) for d in range(NUM_CLASSES)) + ' |',
+              '| --- ' * (NUM_CLASSES + 1) + '|',
+              '| accuracy % | ' + ' | '.join(f'{100 * a:.2f}' for a in ev['per_class_accuracy'])
+              + ' |',
+              '', '## Confusion matrix (rows: true digit, columns: predicted)', '',
+              f'![confusion matrix]({CONFUSION_PNG})', '', '```']
+    lines += [' '.join(f'{c:5d}' for c in row) for row in ev['confusion_matrix']]
+    lines += ['```', '']
+    path_md.write_text('\n'.join(lines))
+
+
+def _load_data(data_dir: str | None) -> tuple:
+    if data_dir is not None:
+        train, test = load_mnist(data_dir)
+        return train.images, train.labels, test.images, test.labels
+    import keras
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return x_train, y_train, x_test, y_test
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line of the training script."""
+    parser = argparse.ArgumentParser(
+        prog='python -m digit_recognition.tools.training', description=__doc__.split('\n')[0])
+    parser.add_argument('--data-dir', default=None,
+                        help='directory with the four MNIST IDX .gz files '
+                             '(default: keras.datasets.mnist.load_data(), needs internet)')
+    parser.add_argument('--epochs', type=int, default=20)
+    parser.add_argument('--batch-size', type=int, default=128)
+    parser.add_argument('--output-dir', default='models', help='where to write the model')
+    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--train-limit', type=int, default=None, metavar='N',
+                        help='train on the first N training images only (for quick tests)')
+    parser.add_argument('--learning-rate', type=float, default=2e-3,
+                        help='peak learning rate of the warm-up + cosine schedule')
+    args = parser.parse_args(argv)
+    for name in ('epochs', 'batch_size', 'train_limit'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train, evaluate, export and report; returns the process exit status."""
+    args = parse_args(argv)
+    if argv is None:
+        program = Path(sys.argv[0]).name
+        if program in ('training.py', '__main__.py'):
+            program = 'python -m digit_recognition.tools.training'
+        command = ' '.join([program, *map(shlex.quote, sys.argv[1:])])
+    else:
+        command = f'digit_recognition.tools.training.main({list(argv)!r})'
+    output_dir = Path(args.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(args.seed)
+    x_train, y_train, x_test, y_test = _load_data(args.data_dir)
+    if args.train_limit is not None:
+        x_train, y_train = x_train[:args.train_limit], y_train[:args.train_limit]
+
+    model = build_model()
+    steps_per_epoch = math.ceil(len(x_train) / args.batch_size)
+    total_steps = steps_per_epoch * args.epochs
+    warmup_steps = min(steps_per_epoch, total_steps // 5)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=args.learning_rate / 10, decay_steps=total_steps - warmup_steps,
+        alpha=0.01, warmup_target=args.learning_rate, warmup_steps=warmup_steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+    model.summary()
+
+    started = time.perf_counter()
+    model.fit(_make_dataset(x_train, y_train, args.batch_size, args.seed),
+              epochs=args.epochs, verbose=2 if not sys.stdout.isatty() else 'auto')
+    training_seconds = time.perf_counter() - started
+
+    keras_path = output_dir / KERAS_FILE
+    h5_path = output_dir / KERAS2_H5_FILE
+    tflite_path = output_dir / TFLITE_FILE
+    model.save(keras_path)
+    save_keras2_h5(model, h5_path)
+    export_tflite(model, tflite_path)
+
+    test_batch = to_model_batch(x_test)
+    keras_probs = np.concatenate([model(test_batch[i:i + 1000], training=False).numpy()
+                                  for i in range(0, len(test_batch), 1000)])
+    tflite_probs = tflite_predict(tflite_path, test_batch)
+    keras_pred = keras_probs.argmax(axis=1)
+    tflite_pred = tflite_probs.argmax(axis=1)
+    matrix = _confusion(y_test, keras_pred)
+    keras_accuracy = float(np.mean(keras_pred == y_test))
+    tflite_accuracy = float(np.mean(tflite_pred == y_test))
+    _plot_confusion(matrix, f'MNIST test, Keras model: {100 * keras_accuracy:.2f} % correct',
+                    output_dir / CONFUSION_PNG)
+
+    report = {
+        'command': command,
+        'date_utc': time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime()),
+        'tensorflow_version': tf.__version__,
+        'keras_version': keras.__version__,
+        'numpy_version': np.__version__,
+        'python_version': platform.python_version(),
+        'machine': f'{platform.machine()}, {os.cpu_count()} CPUs',
+        'data': args.data_dir or 'keras.datasets.mnist.load_data()',
+        'train_images': int(len(x_train)),
+        'test_images': int(len(x_test)),
+        'epochs': args.epochs,
+        'batch_size': args.batch_size,
+        'seed': args.seed,
+        'learning_rate': args.learning_rate,
+        'parameters': int(model.count_params()),
+        'training_seconds': round(training_seconds, 1),
+        'evaluation': {
+            'keras_accuracy': keras_accuracy,
+            'tflite_accuracy': tflite_accuracy,
+            'keras_tflite_agreement': float(np.mean(keras_pred == tflite_pred)),
+            'keras_tflite_max_abs_diff': float(np.abs(keras_probs - tflite_probs).max()),
+            'per_class_accuracy': [float(matrix[d, d] / max(matrix[d].sum(), 1))
+                                   for d in range(NUM_CLASSES)],
+            'confusion_matrix': matrix.tolist(),
+        },
+        'file_sizes': {name: (output_dir / name).stat().st_size
+                       for name in (KERAS_FILE, KERAS2_H5_FILE, TFLITE_FILE)},
+    }
+    _write_report(report, output_dir / REPORT_MD, output_dir / REPORT_JSON)
+    print(f'Keras test accuracy {100 * keras_accuracy:.2f} %, '
+          f'TFLite {100 * tflite_accuracy:.2f} %; wrote {output_dir}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""ROS-free image and model logic: preprocessing, inference, batching, frame sources."""

@@ -1,0 +1,191 @@
+"""Collect preprocessed frames into batches and combine their predictions (ROS-free).
+
+The classifier node adds one :class:`BatchEntry` per frame to a :class:`FrameBatcher`;
+when ``batch_size`` entries are collected, it gets them back as a batch, runs the
+model once on the non-empty frames and reduces the batch to one
+:class:`CombinedPrediction` with :func:`combine_probabilities` (or does both with
+:func:`predict_batch`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from digit_recognition.vision.model_contract import NUM_CLASSES, to_model_batch
+
+import numpy as np
+
+NO_DIGIT = -1
+"""``digit`` when no digit was recognised; mirrors ``DigitPrediction.NO_DIGIT``."""
+
+DEFAULT_MIN_CONFIDENCE = 0.5
+"""Default minimal combined confidence for reporting a digit."""
+
+
+@dataclass
+class BatchEntry:
+    """One frame waiting in a batch."""
+
+    model_input: np.ndarray | None
+    """The frame's ``(28, 28)`` (or ``(28, 28, 1)``) model input, float32 in [0, 1] or
+    uint8 0-255 as the model contract allows; may be None if empty."""
+    is_empty: bool = False
+    """True when the preprocessor found no digit; the model is not run on it."""
+    stamp: Any = None
+    """The frame's time stamp (e.g. a ROS ``Time`` or header), passed through."""
+    extra: Any = None
+    """Anything else the caller wants back with the batch (frame id, true label...)."""
+
+
+@dataclass(frozen=True)
+class CombinedPrediction:
+    """The prediction for one batch of frames."""
+
+    digit: int
+    """0-9, or ``NO_DIGIT``."""
+    confidence: float
+    """Highest mean probability (also when ``digit`` is ``NO_DIGIT``); 0 if all empty."""
+    probabilities: np.ndarray = field(repr=False)
+    """``(10,)`` float32 mean probabilities of the non-empty frames; zeros if none."""
+    frame_count: int
+    """How many frames (empty ones included) were combined."""
+
+
+class FrameBatcher:
+    """Collects per-frame entries and hands them back ``batch_size`` at a time."""
+
+    def __init__(self, batch_size: int = 5) -> None:
+        """Create an empty batcher; ``batch_size`` must be at least 1."""
+        self._batch_size = _check_size(batch_size)
+        self._entries: list[BatchEntry] = []
+
+    @property
+    def batch_size(self) -> int:
+        """Number of frames per batch; change it with :meth:`set_batch_size`."""
+        return self._batch_size
+
+    def __len__(self) -> int:
+        """Return the number of entries waiting."""
+        return len(self._entries)
+
+    def add(self, entry: BatchEntry) -> list[BatchEntry] | None:
+        """Add one frame; return the full batch (oldest first) once it is complete."""
+        self._entries.append(entry)
+        if len(self._entries) >= self._batch_size:
+            return self._take(self._batch_size)
+        return None
+
+    def add_frame(self, model_input: np.ndarray | None, is_empty: bool = False,
+                  stamp: Any = None, extra: Any = None) -> list[BatchEntry] | None:
+        """Shorthand for ``add(BatchEntry(model_input, is_empty, stamp, extra))``."""
+        return self.add(BatchEntry(model_input, is_empty, stamp, extra))
+
+    def set_batch_size(self, batch_size: int) -> list[BatchEntry] | None:
+        """Change the batch size at runtime.
+
+        When the waiting entries already fill the new size, the newest ``batch_size``
+        of them are returned at once as a complete batch and any older surplus is
+        dropped (those frames are stale by now); otherwise the waiting entries stay
+        and count towards the new size and None is returned.
+
+        Raises:
+            ValueError: if ``batch_size`` is less than 1.
+
+        """
+        self._batch_size = _check_size(batch_size)
+        if len(self._entries) >= self._batch_size:
+            del self._entries[:len(self._entries) - self._batch_size]
+            return self._take(self._batch_size)
+        return None
+
+    def flush(self) -> list[BatchEntry]:
+        """Return whatever is waiting (possibly a partial or empty batch) and reset."""
+        return self._take(len(self._entries))
+
+    def clear(self) -> None:
+        """Drop the waiting entries."""
+        self._entries.clear()
+
+    def _take(self, count: int) -> list[BatchEntry]:
+        batch = self._entries[:count]
+        del self._entries[:count]
+        return batch
+
+
+def _check_size(batch_size: int) -> int:
+    size = int(batch_size)
+    if size < 1 or size != batch_size:
+        raise ValueError(f'batch_size must be an integer >= 1, got {batch_size!r}')
+    return size
+
+
+def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
+                          min_confidence: float = DEFAULT_MIN_CONFIDENCE
+                          ) -> CombinedPrediction:
+    """Combine the per-frame softmax outputs of one batch into one prediction.
+
+    The combined probabilities are the mean of the softmax outputs of the non-empty
+    frames (rows of empty frames are ignored, whatever they hold). The result is
+    ``NO_DIGIT`` when more than half of the frames are empty, or when the highest mean
+    probability is below ``min_confidence``; ``confidence`` is that highest mean
+    probability in every case (0 when all frames are empty).
+
+    Args:
+        probabilities: ``(N, 10)`` model outputs, one row per frame.
+        empty_mask: ``(N,)`` booleans, True where the frame was empty.
+        min_confidence: minimal confidence for reporting a digit.
+
+    Returns:
+        The :class:`CombinedPrediction` with ``frame_count == N``.
+
+    Raises:
+        ValueError: if the shapes do not match.
+
+    """
+    probs = np.asarray(probabilities, np.float64)
+    empty = np.asarray(empty_mask, bool).reshape(-1)
+    if probs.ndim == 1 and probs.size == 0:
+        probs = probs.reshape(0, NUM_CLASSES)
+    if probs.ndim != 2 or probs.shape[1] != NUM_CLASSES or probs.shape[0] != empty.size:
+        raise ValueError(f'expected probabilities (N, {NUM_CLASSES}) and empty_mask (N,), '
+                         f'got {probs.shape} and {empty.shape}')
+    count = int(empty.size)
+    used = probs[~empty]
+    if used.shape[0] == 0:
+        return CombinedPrediction(NO_DIGIT, 0.0, np.zeros(NUM_CLASSES, np.float32), count)
+    mean = used.mean(axis=0)
+    total = mean.sum()
+    if total > 0:
+        mean = mean / total
+    best = int(np.argmax(mean))
+    confidence = float(mean[best])
+    mostly_empty = 2 * int(empty.sum()) > count
+    digit = NO_DIGIT if mostly_empty or confidence < min_confidence else best
+    return CombinedPrediction(digit, confidence, mean.astype(np.float32), count)
+
+
+def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.ndarray],
+                  min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> CombinedPrediction:
+    """Run the model once on a batch's non-empty frames and combine the results.
+
+    Args:
+        batch: entries from :meth:`FrameBatcher.add`.
+        predict: maps a ``float32 (M, 28, 28, 1)`` batch in [0, 1] to ``(M, 10)``
+            probabilities; not called when every frame is empty. uint8 entries are
+            scaled to [0, 1] first (:func:`~.model_contract.to_model_batch`).
+        min_confidence: see :func:`combine_probabilities`.
+
+    Returns:
+        The :class:`CombinedPrediction` of the batch.
+
+    """
+    empty = np.array([e.is_empty or e.model_input is None for e in batch], bool)
+    probs = np.zeros((len(batch), NUM_CLASSES), np.float32)
+    if (~empty).any():
+        # Per entry, so uint8 (0-255) and float ([0, 1]) inputs may even be mixed.
+        images = np.concatenate([to_model_batch(e.model_input)
+                                 for e, is_empty in zip(batch, empty, strict=True)
+                                 if not is_empty])
+        out = np.asarray(predict(images), np.float32)
+        probs[~empty] = out.reshape(-1, NUM_CLASSES)
+    return combine_probabilities(probs, empty, min_confidence)

@@ -1,0 +1,481 @@
+"""Camera frame sources, ROS-free: V4L2 devices, GStreamer, video files, folders, demo.
+
+:func:`make_frame_source` turns a spec string into a :class:`FrameSource`:
+
+* ``'demo'``: the synthetic :class:`~digit_recognition.vision.demo_frames.DemoFrameGenerator`
+  (frames carry their true label);
+* an integer (``'0'``) or ``'/dev/videoN'``: a V4L2 camera, asked for the requested
+  width, height and fps;
+* a string containing ``'!'``: a GStreamer pipeline ending in ``appsink`` (e.g. a
+  Jetson CSI camera with ``nvarguscamerasrc``), if OpenCV was built with GStreamer;
+* a directory: its ``.png`` / ``.jpg`` / ``.jpeg`` / ``.bmp`` images in name order;
+* anything else: a video file.
+
+Reading contract, the same for every source: :meth:`FrameSource.read` returns a
+:class:`Frame`; returns ``None`` at the end of a file or folder when not looping
+(:attr:`FrameSource.ended` is then True); and raises :class:`SourceUnavailableError`
+when the source cannot be opened or fails (device unplugged, file gone...). A
+failed source should be closed and reopened later; :class:`ReconnectingSource` does
+that with an exponential :class:`Backoff` and never sleeps.
+
+Frames whose size differs from the requested ``width`` x ``height`` are scaled to
+cover that size, keeping their aspect ratio, and centre-cropped to it (no
+distortion of the digits); a width or height of 0 keeps the source's size.
+"""
+
+import abc
+import collections.abc
+import dataclasses
+import os
+import time
+
+import cv2
+
+from digit_recognition.vision.demo_frames import DemoFrameGenerator
+
+import numpy as np
+
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp')
+"""File name endings read by a folder source (case-insensitive)."""
+
+
+class SourceUnavailableError(RuntimeError):
+    """The source cannot be opened or stopped delivering frames; retry later."""
+
+
+@dataclasses.dataclass
+class Frame:
+    """One frame from a source."""
+
+    image: np.ndarray
+    """BGR uint8 ``(H, W, 3)``."""
+    label: int | None = None
+    """The true digit when the source knows it (demo: 0-9, or -1 for no digit)."""
+    index: int = 0
+    """Running number of the frame since the source was created."""
+
+
+def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale an image to cover ``width`` x ``height`` keeping aspect, centre-crop to it.
+
+    Returns the image itself when it already has that size or when width or height
+    is 0; converts mono and BGRA images to BGR.
+    """
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    h, w = image.shape[:2]
+    if width <= 0 or height <= 0 or (w == width and h == height):
+        return image
+    scale = max(width / w, height / h)
+    new_w = max(width, int(round(w * scale)))
+    new_h = max(height, int(round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
+    x0 = (new_w - width) // 2
+    y0 = (new_h - height) // 2
+    return resized[y0:y0 + height, x0:x0 + width]
+
+
+class FrameSource(abc.ABC):
+    """A source of BGR frames; see the module docstring for the reading contract."""
+
+    def __init__(self, width: int = 640, height: int = 480) -> None:
+        """Remember the requested frame size (0 keeps the source's own size)."""
+        self.width = int(width)
+        self.height = int(height)
+        self._opened = False
+        self._ended = False
+        self._count = 0
+
+    @property
+    def is_opened(self) -> bool:
+        """True between a successful :meth:`open` and :meth:`close`."""
+        return self._opened
+
+    @property
+    def ended(self) -> bool:
+        """True once a non-looping file or folder has delivered its last frame."""
+        return self._ended
+
+    def open(self) -> None:  # noqa: A003 (the camera-style name is the API)
+        """Open (or reopen) the source.
+
+        Raises:
+            SourceUnavailableError: if it cannot be opened now.
+
+        """
+        self.close()
+        self._open()
+        self._opened = True
+        self._ended = False
+
+    def close(self) -> None:
+        """Release the source; safe to call repeatedly."""
+        self._close()
+        self._opened = False
+
+    def read(self) -> Frame | None:
+        """Return the next frame, or None at the end of a non-looping file or folder.
+
+        Raises:
+            SourceUnavailableError: if the source is not opened or failed.
+
+        """
+        if not self._opened:
+            raise SourceUnavailableError(f'{self.describe()} is not opened')
+        if self._ended:
+            return None
+        got = self._read()
+        if got is None:
+            self._ended = True
+            return None
+        image, label = got
+        frame = Frame(fit_frame(image, self.width, self.height), label, self._count)
+        self._count += 1
+        return frame
+
+    def __enter__(self) -> 'FrameSource':
+        """Open the source for a ``with`` block."""
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the source at the end of a ``with`` block."""
+        self.close()
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Return a short human-readable description for logs."""
+
+    @abc.abstractmethod
+    def _open(self) -> None:
+        ...
+
+    @abc.abstractmethod
+    def _close(self) -> None:
+        ...
+
+    @abc.abstractmethod
+    def _read(self) -> tuple | None:
+        """Return ``(image, label)``, None at the end, or raise SourceUnavailableError."""
+
+
+class DemoSource(FrameSource):
+    """The synthetic demo camera; frames carry their true label."""
+
+    def __init__(self, width: int = 640, height: int = 480, seed: int = 0,
+                 empty_probability: float = 0.0, hold_frames: int = 1) -> None:
+        """Create a demo source drawing frames of the requested size.
+
+        Each generated picture is delivered ``hold_frames`` times in a row, as when a
+        person holds a card up to the camera for a moment.
+        """
+        super().__init__(width, height)
+        self._generator = DemoFrameGenerator(width or 640, height or 480, seed=seed,
+                                             empty_probability=empty_probability)
+        self._hold_frames = max(1, int(hold_frames))
+        self._held: tuple | None = None
+        self._held_count = 0
+
+    def describe(self) -> str:
+        """Return ``'demo'``."""
+        return 'demo'
+
+    def _open(self) -> None:
+        pass
+
+    def _close(self) -> None:
+        pass
+
+    def _read(self) -> tuple | None:
+        if self._held is None or self._held_count >= self._hold_frames:
+            self._held = self._generator.next_frame()
+            self._held_count = 0
+        self._held_count += 1
+        image, label = self._held
+        # A copy per delivery: consumers may draw on the frames they get.
+        return image.copy(), label
+
+
+class FolderSource(FrameSource):
+    """The images of a directory, in file name order."""
+
+    def __init__(self, path: str, width: int = 640, height: int = 480,
+                 loop: bool = True) -> None:
+        """Create a source for the images in ``path``; ``loop`` restarts at the end."""
+        super().__init__(width, height)
+        self.path = path
+        self.loop = loop
+        self._files: list[str] = []
+        self._next = 0
+
+    def describe(self) -> str:
+        """Return ``'folder <path>'``."""
+        return f'folder {self.path}'
+
+    def _list(self) -> list[str]:
+        try:
+            names = sorted(os.listdir(self.path))
+        except OSError as error:
+            raise SourceUnavailableError(f'cannot list {self.path}: {error}') from error
+        return [os.path.join(self.path, n) for n in names
+                if n.lower().endswith(IMAGE_EXTENSIONS)]
+
+    def _open(self) -> None:
+        self._files = self._list()
+        if not self._files:
+            raise SourceUnavailableError(f'no images in {self.path}')
+        self._next = 0
+
+    def _close(self) -> None:
+        self._files = []
+
+    def _read(self) -> tuple | None:
+        if self._next >= len(self._files):
+            if not self.loop:
+                return None
+            # Pick up files added or removed since the last pass.
+            self._files = self._list()
+            self._next = 0
+            if not self._files:
+                raise SourceUnavailableError(f'no images left in {self.path}')
+        path = self._files[self._next]
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            raise SourceUnavailableError(f'cannot read image {path}')
+        self._next += 1
+        return image, None
+
+
+class CaptureSource(FrameSource):
+    """A ``cv2.VideoCapture``: V4L2 device, GStreamer pipeline or video file."""
+
+    DEVICE = 'device'
+    GSTREAMER = 'gstreamer'
+    FILE = 'file'
+
+    def __init__(self, target: int | str, kind: str, width: int = 640,
+                 height: int = 480, fps: float = 30.0, loop: bool = True) -> None:
+        """Create a capture source.
+
+        Args:
+            target: device index or path, pipeline string or file path.
+            kind: ``DEVICE``, ``GSTREAMER`` or ``FILE``.
+            width: requested frame width (also asked of a device).
+            height: requested frame height (also asked of a device).
+            fps: frame rate asked of a device.
+            loop: for files, restart at the end instead of ending.
+
+        """
+        super().__init__(width, height)
+        if kind not in (self.DEVICE, self.GSTREAMER, self.FILE):
+            raise ValueError(f'unknown capture kind {kind!r}')
+        self.target = target
+        self.kind = kind
+        self.fps = float(fps)
+        self.loop = loop
+        self._capture: cv2.VideoCapture | None = None
+        self._frames_since_open = 0
+
+    def describe(self) -> str:
+        """Return e.g. ``'device /dev/video0'`` or ``'file clip.avi'``."""
+        return f'{self.kind} {self.target}'
+
+    def _open(self) -> None:
+        if self.kind == self.FILE and not os.path.isfile(str(self.target)):
+            raise SourceUnavailableError(f'video file {self.target} does not exist')
+        if self.kind == self.DEVICE and isinstance(self.target, str) and not os.path.exists(
+                self.target):
+            raise SourceUnavailableError(f'camera device {self.target} does not exist')
+        if self.kind == self.DEVICE:
+            capture = cv2.VideoCapture(self.target, cv2.CAP_V4L2)
+        elif self.kind == self.GSTREAMER:
+            capture = cv2.VideoCapture(self.target, cv2.CAP_GSTREAMER)
+        else:
+            capture = cv2.VideoCapture(self.target)
+        if not capture.isOpened():
+            capture.release()
+            hint = ''
+            if self.kind == self.GSTREAMER and 'GStreamer:                   YES' not in (
+                    cv2.getBuildInformation()):
+                hint = ' (this OpenCV build may lack GStreamer support)'
+            raise SourceUnavailableError(f'cannot open {self.describe()}{hint}')
+        if self.kind == self.DEVICE:
+            if self.width > 0 and self.height > 0:
+                capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+                capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+            if self.fps > 0:
+                capture.set(cv2.CAP_PROP_FPS, self.fps)
+        self._capture = capture
+        self._frames_since_open = 0
+
+    def _close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    def _grab(self) -> np.ndarray | None:
+        assert self._capture is not None
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            return None
+        self._frames_since_open += 1
+        return image
+
+    def _read(self) -> tuple | None:
+        image = self._grab()
+        if image is not None:
+            return image, None
+        if self.kind != self.FILE or self._frames_since_open == 0:
+            raise SourceUnavailableError(f'{self.describe()} delivered no frame')
+        if not self.loop:
+            return None
+        # Reopen rather than seek: it also notices a file that was replaced or removed.
+        self._close()
+        self._open()
+        image = self._grab()
+        if image is None:
+            raise SourceUnavailableError(f'{self.describe()} delivered no frame after rewind')
+        return image, None
+
+
+def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float = 30.0,
+                      loop: bool = True, seed: int = 0, empty_probability: float = 0.0,
+                      hold_frames: int = 1) -> FrameSource:
+    """Create the source a spec names (see the module docstring), without opening it.
+
+    Args:
+        spec: ``'demo'``, a device index or ``/dev/videoN``, a GStreamer pipeline
+            (contains ``'!'``), an image directory or a video file path.
+        width: frame width delivered by ``read()`` (0: the source's own).
+        height: frame height delivered by ``read()`` (0: the source's own).
+        fps: frame rate asked of a camera device.
+        loop: restart files and folders at their end instead of ending.
+        seed: demo source's random seed.
+        empty_probability: demo source's chance of a frame without a digit.
+        hold_frames: demo source's number of frames each picture is repeated.
+
+    Raises:
+        ValueError: on an empty spec.
+
+    """
+    spec = spec.strip()
+    if not spec:
+        raise ValueError('empty frame source spec')
+    if spec.lower() == 'demo':
+        return DemoSource(width, height, seed=seed, empty_probability=empty_probability,
+                          hold_frames=hold_frames)
+    if '!' in spec:
+        return CaptureSource(spec, CaptureSource.GSTREAMER, width, height, fps, loop)
+    if spec.isdigit():
+        return CaptureSource(int(spec), CaptureSource.DEVICE, width, height, fps, loop)
+    if spec.startswith('/dev/'):
+        return CaptureSource(spec, CaptureSource.DEVICE, width, height, fps, loop)
+    if os.path.isdir(spec) or spec.endswith(os.sep):
+        return FolderSource(spec, width, height, loop)
+    return CaptureSource(spec, CaptureSource.FILE, width, height, fps, loop)
+
+
+def open_frame_source(spec: str, width: int = 640, height: int = 480, fps: float = 30.0,
+                      loop: bool = True, seed: int = 0,
+                      empty_probability: float = 0.0) -> FrameSource:
+    """Create the source a spec names, like :func:`make_frame_source`, and open it.
+
+    Raises:
+        SourceUnavailableError: if it cannot be opened now.
+        ValueError: on an empty spec.
+
+    """
+    source = make_frame_source(spec, width, height, fps, loop, seed, empty_probability)
+    source.open()
+    return source
+
+
+class Backoff:
+    """Exponential retry delays: ``initial``, doubled each failure, capped at ``maximum``."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 5.0, factor: float = 2.0) -> None:
+        """Create the schedule (seconds)."""
+        if initial <= 0 or maximum < initial or factor < 1:
+            raise ValueError('need 0 < initial <= maximum and factor >= 1')
+        self.initial = float(initial)
+        self.maximum = float(maximum)
+        self.factor = float(factor)
+        self._delay = self.initial
+
+    def next_delay(self) -> float:
+        """Return the delay before the next retry and lengthen the following one."""
+        delay = self._delay
+        self._delay = min(self.maximum, self._delay * self.factor)
+        return delay
+
+    def reset(self) -> None:
+        """Start again from ``initial`` (call after a success)."""
+        self._delay = self.initial
+
+
+class ReconnectingSource:
+    """Wraps a source: opens it lazily, and after a failure reopens it with backoff.
+
+    Meant to be polled from a timer: :meth:`read` never sleeps. It returns a
+    :class:`Frame`, or None when there is no frame now: while waiting to retry
+    (:attr:`state` ``'waiting'``, see :attr:`retry_at` and :attr:`last_error`), or
+    for good at the end of a non-looping file or folder (``'ended'``).
+    """
+
+    STREAMING = 'streaming'
+    WAITING = 'waiting'
+    ENDED = 'ended'
+
+    def __init__(self, source: FrameSource, backoff: Backoff | None = None,
+                 clock: collections.abc.Callable[[], float] = time.monotonic) -> None:
+        """Wrap ``source`` (opened or not); ``clock`` returns seconds (inject for tests)."""
+        self.source = source
+        self.backoff = backoff or Backoff()
+        self.clock = clock
+        self.retry_at: float = float('-inf')
+        """Clock time of the next open attempt while waiting."""
+        self.last_error: str | None = None
+        """Message of the last failure, for logging."""
+        self.failures = 0
+        """Consecutive failed open or read attempts."""
+        self.state = self.STREAMING if source.is_opened else self.WAITING
+
+    def read(self) -> Frame | None:
+        """Return a frame, or None if there is none now (see the class docstring)."""
+        if self.state == self.ENDED:
+            return None
+        if not self.source.is_opened:
+            if self.clock() < self.retry_at:
+                return None
+            try:
+                self.source.open()
+            except SourceUnavailableError as error:
+                self._failed(error)
+                return None
+        try:
+            frame = self.source.read()
+        except SourceUnavailableError as error:
+            self._failed(error)
+            return None
+        if frame is None:
+            self.state = self.ENDED
+            self.source.close()
+            return None
+        self.state = self.STREAMING
+        self.failures = 0
+        self.backoff.reset()
+        return frame
+
+    def _failed(self, error: Exception) -> None:
+        self.source.close()
+        self.failures += 1
+        self.last_error = str(error)
+        self.retry_at = self.clock() + self.backoff.next_delay()
+        self.state = self.WAITING
+
+    def close(self) -> None:
+        """Close the wrapped source."""
+        self.source.close()

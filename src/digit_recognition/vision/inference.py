@@ -1,0 +1,272 @@
+"""Run the digit CNN on model batches, without ROS.
+
+Two backends compute the same ``(N, 10)`` class probabilities:
+
+* ``tflite`` - the float32 TFLite file with the LiteRT interpreter
+  (``ai_edge_litert``), falling back to ``tf.lite.Interpreter``. Fast for small
+  batches and, with LiteRT, does not import TensorFlow at all.
+* ``keras`` - the Keras model, called through one ``tf.function`` traced once with a
+  free batch dimension (``model.predict()`` costs milliseconds of overhead per call).
+  Under Keras 2 (TensorFlow <= 2.15), which cannot read Keras 3 ``.keras`` files, the
+  ``<name>_keras2.h5`` file next to the ``.keras`` file is loaded instead.
+
+TensorFlow is imported only when a backend needs it.
+"""
+
+import abc
+from pathlib import Path
+from typing import Any, Final
+
+from digit_recognition.vision.model_contract import INPUT_SIDE, NUM_CLASSES, to_model_batch
+
+import numpy as np
+
+BACKENDS: Final = ('keras', 'tflite')
+"""The inference backends :func:`load_model` accepts."""
+
+MODELS_DIR: Final = Path(__file__).resolve().parent / 'models'
+"""The shipped models, installed as package data."""
+
+MODEL_FILES: Final = {'keras': 'digit_cnn.keras', 'tflite': 'digit_cnn.tflite'}
+KERAS2_SUFFIX: Final = '_keras2.h5'
+"""Suffix of the Keras 2 compatible twin of a ``.keras`` file (``digit_cnn_keras2.h5``)."""
+
+_INPUT_SHAPE: Final = (INPUT_SIDE, INPUT_SIDE, 1)
+_TFLITE_MAGIC: Final = b'TFL3'
+
+PathLike = str | Path
+
+
+class ModelLoadError(Exception):
+    """A model file is missing, unreadable, or does not fit the model contract."""
+
+    def __init__(self, path: PathLike, reason: str) -> None:
+        """Record the model file and what is wrong with it."""
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f'cannot load model {self.path}: {reason}')
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(
+            f'unknown model backend {backend!r}; valid backends: {", ".join(BACKENDS)}')
+
+
+def default_model_path(backend: str) -> Path:
+    """Return the shipped model file of a backend.
+
+    Raises:
+        ValueError: if ``backend`` is not one of :data:`BACKENDS`.
+
+    """
+    _check_backend(backend)
+    return MODELS_DIR / MODEL_FILES[backend]
+
+
+def _short(error: BaseException) -> str:
+    text = ' '.join(str(error).split())
+    if len(text) > 200:
+        text = text[:200] + '...'
+    return f'{type(error).__name__}: {text}' if text else type(error).__name__
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise ModelLoadError(path, 'file not found')
+    if not path.is_file():
+        raise ModelLoadError(path, 'not a regular file')
+    if path.stat().st_size == 0:
+        raise ModelLoadError(path, 'file is empty')
+
+
+def _plain_shape(shape: Any) -> tuple:
+    """Return a shape as Python ints, with None (or TFLite's -1) for free dimensions."""
+    return tuple(None if dim is None or int(dim) < 0 else int(dim) for dim in shape)
+
+
+def _check_shapes(path: Path, input_shape: Any, output_shape: Any) -> None:
+    """Raise ModelLoadError unless shapes are ``(N, 28, 28, 1)`` in and ``(N, 10)`` out."""
+    input_shape = _plain_shape(input_shape)
+    output_shape = _plain_shape(output_shape)
+    got_in = input_shape[1:]
+    got_out = output_shape[1:]
+    if got_in != _INPUT_SHAPE:
+        raise ModelLoadError(
+            path, f'model input is {input_shape}, expected (N, '
+                  f'{", ".join(map(str, _INPUT_SHAPE))}) per the model contract')
+    if got_out != (NUM_CLASSES,):
+        raise ModelLoadError(
+            path, f'model output is {output_shape}, expected (N, {NUM_CLASSES})')
+
+
+class DigitModel(abc.ABC):
+    """A loaded digit classifier; turns model batches into class probabilities.
+
+    Attributes:
+        backend: ``'keras'`` or ``'tflite'``.
+        path: the model file actually loaded.
+
+    Instances are not thread-safe; use one per thread.
+
+    """
+
+    backend: str
+    path: Path
+
+    def predict_proba(self, batch: Any) -> np.ndarray:
+        """Classify a batch of digits.
+
+        Args:
+            batch: anything :func:`~digit_recognition.vision.model_contract.to_model_batch`
+                accepts: one 28x28 image or N of them, ``uint8`` or float in [0, 1].
+
+        Returns:
+            ``float32 (N, 10)`` class probabilities; each row sums to 1.
+
+        """
+        model_batch = to_model_batch(batch)
+        if len(model_batch) == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        return self._run(model_batch)
+
+    @abc.abstractmethod
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """Run the model on a non-empty contract batch ``float32 (N, 28, 28, 1)``."""
+
+    def __repr__(self) -> str:
+        """Name the backend and the file."""
+        return f'{type(self).__name__}(backend={self.backend!r}, path={str(self.path)!r})'
+
+
+class KerasDigitModel(DigitModel):
+    """The ``keras`` backend: a Keras model called through a once-traced ``tf.function``.
+
+    Attributes:
+        model: the loaded Keras model.
+
+    """
+
+    backend = 'keras'
+
+    def __init__(self, path: Path) -> None:
+        """Load the Keras model at ``path`` (see :func:`load_model`)."""
+        import keras
+        import tensorflow as tf
+
+        keras2 = int(keras.__version__.split('.')[0]) < 3
+        if keras2 and path.suffix == '.keras':
+            twin = path.with_name(path.stem + KERAS2_SUFFIX)
+            if twin.is_file():
+                path = twin
+        _check_file(path)
+        try:
+            model = keras.models.load_model(path, compile=False)
+        except Exception as error:  # noqa: B902 - Keras raises many unrelated types.
+            hint = ''
+            if keras2 and path.suffix == '.keras':
+                hint = '; Keras 2 cannot read Keras 3 .keras files, ship a *_keras2.h5 twin'
+            raise ModelLoadError(
+                path, f'file is truncated or not a Keras model ({_short(error)}){hint}'
+            ) from error
+        inputs = getattr(model, 'inputs', None)
+        outputs = getattr(model, 'outputs', None)
+        if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
+            raise ModelLoadError(path, 'model must have exactly one input and one output')
+        _check_shapes(path, inputs[0].shape, outputs[0].shape)
+        self.path = path
+        self.model = model
+        self._call = tf.function(
+            lambda images: model(images, training=False),
+            input_signature=[tf.TensorSpec((None, *_INPUT_SHAPE), tf.float32)])
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self._call(batch), dtype=np.float32)
+
+
+def _tflite_interpreter_class() -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        import tensorflow as tf
+        return tf.lite.Interpreter
+    return Interpreter
+
+
+class TfliteDigitModel(DigitModel):
+    """The ``tflite`` backend: a LiteRT (or ``tf.lite``) interpreter on the TFLite file.
+
+    Attributes:
+        runtime: ``'LiteRT'`` or ``'tf.lite'``, the interpreter in use.
+        num_threads: the interpreter's thread count.
+
+    """
+
+    backend = 'tflite'
+
+    def __init__(self, path: Path, num_threads: int = 1) -> None:
+        """Load the TFLite file at ``path`` (see :func:`load_model`)."""
+        _check_file(path)
+        with path.open('rb') as file:
+            header = file.read(8)
+        if header[4:8] != _TFLITE_MAGIC:
+            raise ModelLoadError(path, 'not a TFLite model (no TFL3 identifier)')
+        interpreter_class = _tflite_interpreter_class()
+        try:
+            interpreter = interpreter_class(model_path=str(path), num_threads=num_threads)
+            interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            raise ModelLoadError(
+                path, f'file is truncated or not a TFLite model ({_short(error)})') from error
+        inputs = interpreter.get_input_details()
+        outputs = interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelLoadError(path, 'model must have exactly one input and one output')
+        _check_shapes(path, inputs[0].get('shape_signature', inputs[0]['shape']),
+                      outputs[0].get('shape_signature', outputs[0]['shape']))
+        if inputs[0]['dtype'] != np.float32 or outputs[0]['dtype'] != np.float32:
+            raise ModelLoadError(path, 'model input and output must be float32')
+        self.path = path
+        self.num_threads = num_threads
+        self.runtime = ('LiteRT' if interpreter_class.__module__.startswith('ai_edge_litert')
+                        else 'tf.lite')
+        self._interpreter = interpreter
+        self._input = inputs[0]['index']
+        self._output = outputs[0]['index']
+        self._batch_size = int(inputs[0]['shape'][0])
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        if len(batch) != self._batch_size:
+            # Reallocating costs far more than an inference, so only on size changes.
+            self._interpreter.resize_tensor_input(self._input, batch.shape, strict=False)
+            self._interpreter.allocate_tensors()
+            self._batch_size = len(batch)
+        self._interpreter.set_tensor(self._input, batch)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output).copy()
+
+
+def load_model(path: PathLike | None = None, backend: str = 'tflite',
+               num_threads: int = 1) -> DigitModel:
+    """Load a digit model.
+
+    Args:
+        path: the model file; ``None`` for the shipped model of ``backend``.
+        backend: one of :data:`BACKENDS`.
+        num_threads: interpreter threads of the ``tflite`` backend (the ``keras``
+            backend uses TensorFlow's global thread settings).
+
+    Returns:
+        The loaded model.
+
+    Raises:
+        ValueError: if ``backend`` is unknown.
+        ModelLoadError: if the file is missing, corrupt, or its input/output shapes do
+            not match the model contract.
+
+    """
+    _check_backend(backend)
+    model_path = default_model_path(backend) if path is None else Path(path)
+    if backend == 'keras':
+        return KerasDigitModel(model_path)
+    return TfliteDigitModel(model_path, num_threads=num_threads)

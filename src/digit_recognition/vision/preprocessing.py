@@ -1,0 +1,479 @@
+"""Turn a camera frame into the model's 28x28 input (ROS-free).
+
+The pipeline, applied to a region of interest (ROI) of the frame:
+
+1. crop the ROI and convert it to gray;
+2. threshold it into an ink mask (ink = dark on paper), in one of three
+   :class:`ThresholdMode` s; the default, ``adaptive``, first estimates the paper's
+   brightness locally (a morphological closing, which erases the thin dark ink) and
+   measures ink as darkness *relative to the local paper*, so gradients, shadows,
+   vignetting, blue or black ink and blur are handled alike;
+3. remove ruled-paper lines (long thin horizontal / vertical structures) and tiny
+   noise specks;
+4. keep the digit: the connected component that is largest and most central plus
+   the significant components close to it (a stroke broken in two still counts);
+5. decide whether the region is empty (too little contrast or ink, or too much);
+6. normalise like MNIST: crop to the ink's bounding box, bring very thin or
+   marker-thick strokes towards MNIST's stroke width, scale into 20x20 keeping the
+   aspect ratio (INTER_AREA), place it in 28x28 and shift it so that its centre of
+   mass is at the centre.
+
+In ``fixed`` mode steps 3-6 apply as well; ``binary_roi`` is always the raw
+threshold output, ``digit_mask`` what was kept as the digit.
+
+See :mod:`digit_recognition.vision.model_contract` for the output format.
+"""
+
+import dataclasses
+import enum
+
+import cv2
+
+from digit_recognition.vision.model_contract import DIGIT_BOX_SIDE, INPUT_DTYPE, INPUT_SIDE
+
+import numpy as np
+
+DEFAULT_ROI_SIDE = 200
+"""Side of the default, centred, square region of interest, in pixels."""
+
+CENTRED = -1
+"""Value of :attr:`RegionOfInterest.x` / ``y`` meaning "centre the box on that axis"."""
+
+MNIST_CENTRE = INPUT_SIDE / 2.0
+"""Where MNIST puts the centre of mass, in pixel-index coordinates (measured: 14.0)."""
+
+THICK_FACTOR = 1.6
+"""Strokes thicker than this many MNIST stroke widths (after scaling) are thinned."""
+
+MNIST_STROKE_WIDTH = 2.2
+"""Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
+
+
+class ThresholdMode(str, enum.Enum):
+    """How the gray ROI is split into ink and paper."""
+
+    FIXED = 'fixed'
+    """A pixel is ink iff its gray value is below :attr:`PreprocessConfig.threshold`."""
+
+    OTSU = 'otsu'
+    """Otsu's global threshold on the darkness relative to the local paper brightness."""
+
+    ADAPTIVE = 'adaptive'
+    """Darkness relative to the local paper, thresholded relative to the ink's darkness."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionOfInterest:
+    """A box in image pixels; ``x`` / ``y`` equal to ``CENTRED`` (-1) centre it.
+
+    The default is a 200x200 box centred in the frame.
+    """
+
+    x: int = CENTRED
+    y: int = CENTRED
+    width: int = DEFAULT_ROI_SIDE
+    height: int = DEFAULT_ROI_SIDE
+
+    def resolve(self, image_shape: tuple[int, ...]) -> 'RegionOfInterest':
+        """Return the box with ``CENTRED`` coordinates replaced, not clipped."""
+        img_h, img_w = int(image_shape[0]), int(image_shape[1])
+        x = (img_w - self.width) // 2 if self.x == CENTRED else self.x
+        y = (img_h - self.height) // 2 if self.y == CENTRED else self.y
+        return RegionOfInterest(int(x), int(y), int(self.width), int(self.height))
+
+
+def clip_roi(roi: RegionOfInterest,
+             image_shape: tuple[int, ...]) -> tuple[RegionOfInterest | None, bool]:
+    """Clip a region to the image.
+
+    Args:
+        roi: the requested region (``CENTRED`` coordinates are resolved first).
+        image_shape: ``frame.shape``; only height and width are used.
+
+    Returns:
+        ``(box, clipped)``: the part of the region inside the image, or ``None`` when
+        that is empty (zero or negative size, or entirely outside); ``clipped`` is True
+        when the box differs from the requested (resolved) one.
+
+    """
+    img_h, img_w = int(image_shape[0]), int(image_shape[1])
+    want = roi.resolve(image_shape)
+    x0 = max(want.x, 0)
+    y0 = max(want.y, 0)
+    x1 = min(want.x + want.width, img_w)
+    y1 = min(want.y + want.height, img_h)
+    if x1 <= x0 or y1 <= y0:
+        return None, True
+    box = RegionOfInterest(x0, y0, x1 - x0, y1 - y0)
+    return box, box != want
+
+
+@dataclasses.dataclass
+class PreprocessConfig:
+    """Parameters of :func:`preprocess`; the defaults suit a camera looking at paper."""
+
+    roi: RegionOfInterest = dataclasses.field(default_factory=RegionOfInterest)
+    """The region read; default: 200x200 centred."""
+    threshold_mode: ThresholdMode = ThresholdMode.ADAPTIVE
+    """A :class:`ThresholdMode` (or its string value)."""
+    threshold: int = 128
+    """Gray level for ``fixed`` mode: a pixel is ink iff its value is below it."""
+    min_contrast: int = 24
+    """Ink must be at least this many gray levels darker than the paper around it."""
+    min_relative_contrast: float = 0.18
+    """...and at least this fraction darker (``1 - ink / paper``); otherwise no ink."""
+    relative_threshold: float = 0.45
+    """``adaptive``: ink is darker than this fraction of the digit's typical darkness."""
+    min_ink_fraction: float = 0.001
+    """The digit must cover at least this fraction of the ROI, or the ROI is empty."""
+    max_ink_fraction: float = 0.6
+    """A digit never covers more than this fraction of the ROI (else: not a digit)."""
+    min_digit_size: float = 0.08
+    """The digit's bounding box must be at least this fraction of the ROI's shorter side."""
+    remove_lines: bool = True
+    """Remove ruled-paper lines (long thin horizontal and vertical structures)."""
+    line_length: float = 0.9
+    """A removed line spans at least this fraction of the ROI side along it."""
+    min_component_fraction: float = 0.04
+    """Components smaller than this fraction of the largest one are noise."""
+    thicken_thin_strokes: bool = True
+    """Dilate very thin and erode marker-thick strokes towards MNIST's stroke width."""
+    soft_ink: bool = False
+    """Scale the ink darkness instead of the 0/255 mask (measured slightly worse)."""
+
+
+@dataclasses.dataclass
+class PreprocessResult:
+    """The output of :func:`preprocess`."""
+
+    model_input: np.ndarray
+    """``(28, 28)`` float32 in [0, 1] per the model contract (all zero when empty)."""
+    binary_roi: np.ndarray
+    """uint8 0/255 threshold output of the ROI, ink = 255 (for display)."""
+    digit_mask: np.ndarray
+    """uint8 0/255 mask of the ink kept as the digit, ROI-sized (for display)."""
+    is_empty: bool
+    """True when the ROI holds no digit."""
+    roi: RegionOfInterest | None
+    """The (clipped) box actually used, or None when it was outside the frame."""
+    roi_clipped: bool
+    """True when the requested box had to be clipped to the frame."""
+
+
+def _to_gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def _odd(value: float) -> int:
+    return max(3, int(value) | 1)
+
+
+def estimate_paper(gray: np.ndarray) -> np.ndarray:
+    """Estimate the local paper brightness under the ink (uint8, same shape).
+
+    A closing (max then min filter) with a kernel wider than any stroke erases the
+    dark ink while following lighting gradients and shadow edges; it runs on a
+    4x-downscaled image for speed.
+    """
+    h, w = gray.shape
+    scale = 4 if min(h, w) >= 64 else 1
+    small = cv2.resize(gray, (max(1, w // scale), max(1, h // scale)),
+                       interpolation=cv2.INTER_AREA) if scale > 1 else gray
+    # Wider than any stroke (a thick marker on a big digit): about 1/4 of the ROI side.
+    k = _odd(min(h, w) / (4 * scale) + 2)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+    closed = cv2.blur(closed, (3, 3))
+    if scale > 1:
+        closed = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.maximum(closed, gray)
+
+
+def _darkness(gray: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute (uint8 gray levels) and relative (uint8, 255 = black) darkness."""
+    absolute = cv2.subtract(paper, gray)
+    relative = cv2.divide(absolute, paper, scale=255.0)
+    return absolute, relative
+
+
+def _ink_level(relative: np.ndarray, candidates: np.ndarray) -> float:
+    """Typical darkness of the darkest strokes: the 90th percentile of candidate pixels.
+
+    ``candidates`` is a uint8 mask; a histogram is much faster than ``np.percentile``.
+    """
+    hist = cv2.calcHist([relative], [0], candidates, [256], [0, 256]).ravel()
+    total = hist.sum()
+    if total < 8:
+        return 0.0
+    return float(np.searchsorted(np.cumsum(hist), 0.9 * total))
+
+
+def _threshold(gray: np.ndarray,
+               config: PreprocessConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return the uint8 0/255 ink mask of the gray ROI, and ink intensity (or None)."""
+    mode = ThresholdMode(config.threshold_mode)
+    if mode is ThresholdMode.FIXED:
+        # THRESH_BINARY_INV keeps v <= t as ink; v < t exactly means v <= t - 1.
+        t = int(config.threshold)
+        if t <= 0:
+            return np.zeros_like(gray), None
+        return cv2.threshold(gray, t - 1, 255, cv2.THRESH_BINARY_INV)[1], None
+    paper = estimate_paper(gray)
+    absolute, relative = _darkness(gray, paper)
+    min_rel = int(round(255 * config.min_relative_contrast))
+    significant = cv2.bitwise_and(
+        cv2.threshold(absolute, config.min_contrast - 1, 255, cv2.THRESH_BINARY)[1],
+        cv2.threshold(relative, min_rel - 1, 255, cv2.THRESH_BINARY)[1])
+    level = _ink_level(relative, significant)
+    if level <= 0:
+        return np.zeros_like(gray), None
+    if mode is ThresholdMode.OTSU:
+        t, _ = cv2.threshold(relative, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    else:
+        t = config.relative_threshold * level
+    # Ink: relatively dark enough, and also absolutely (no ink in sensor noise).
+    t = int(np.ceil(max(t, min_rel)))
+    mask = cv2.bitwise_and(significant,
+                           cv2.threshold(relative, t - 1, 255, cv2.THRESH_BINARY)[1])
+    # Ink intensity scaled so the typical stroke is full white, like MNIST's.
+    intensity = cv2.convertScaleAbs(relative, alpha=255.0 / max(level, 1.0))
+    return mask, intensity
+
+
+def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarray:
+    """Remove long thin horizontal and vertical lines from an ink mask.
+
+    A line is a run found by an opening with a long 1-pixel-thick kernel (half the
+    minimal length) whose connected piece spans at least ``line_length`` of the image
+    side: ruled lines cross the whole region, digit strokes do not, so a tall
+    straight "1" survives. Ink that the removal cut (where a stroke crosses a line)
+    is restored where the stroke continues on both sides of the line.
+
+    Args:
+        binary: uint8 0/255 ink mask.
+        line_length: minimal line length as a fraction of the image side along it.
+
+    Returns:
+        The mask without the lines (a new array).
+
+    """
+    h, w = binary.shape
+    lines = np.zeros_like(binary)
+    for horizontal, side in ((True, w), (False, h)):
+        span = int(side * line_length)
+        kernel_length = max(1, int(side * min(0.5, line_length)))
+        if span < 8:
+            continue
+        # Cheap tests that skip the costly morphology on most frames: a line spanning
+        # the ROI has ink in both edge strips and fills much of some row (column).
+        edge = max(1, side - span)
+        first = binary[:, :edge] if horizontal else binary[:edge]
+        last = binary[:, side - edge:] if horizontal else binary[side - edge:]
+        if not (cv2.countNonZero(first) and cv2.countNonZero(last)):
+            continue
+        ink = cv2.reduce(binary, 1 if horizontal else 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+        if ink.max() // 255 < span // 2:
+            continue
+        along = (lambda n: (n, 1)) if horizontal else (lambda n: (1, n))
+        across = (lambda n: (1, n)) if horizontal else (lambda n: (n, 1))
+        rect = cv2.MORPH_RECT
+        # Close small gaps first: sensor noise breaks faint lines into dashes.
+        joined = cv2.morphologyEx(binary, cv2.MORPH_CLOSE,
+                                  cv2.getStructuringElement(rect, along(15)))
+        opened = cv2.morphologyEx(joined, cv2.MORPH_OPEN,
+                                  cv2.getStructuringElement(rect, along(kernel_length)))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+        extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+        is_line = extent >= span
+        if not is_line.any():
+            continue
+        found = _labels_to_mask(labels, np.flatnonzero(is_line) + 1, count)
+        # Generously: the lines' soft, ragged edges must not survive as ink.
+        lines |= cv2.dilate(found, cv2.getStructuringElement(rect, across(5)))
+    if not cv2.countNonZero(lines):
+        return binary.copy()
+    kept = cv2.bitwise_and(binary, cv2.bitwise_not(lines))
+    # Bridge the gaps the removal cut into strokes crossing the lines.
+    bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, 13)))
+    bridge |= cv2.morphologyEx(kept, cv2.MORPH_CLOSE,
+                               cv2.getStructuringElement(cv2.MORPH_RECT, (13, 1)))
+    return kept | (bridge & lines & binary)
+
+
+def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04) -> np.ndarray:
+    """Keep the digit's connected components of an ink mask, drop specks and lines.
+
+    The main component maximises area weighted by closeness to the centre; other
+    components are kept when they are not tiny relative to it and lie close to the
+    main component's bounding box (a digit broken in pieces, e.g. a 5's flag).
+
+    Returns:
+        A uint8 0/255 mask (all zero when nothing is left).
+
+    """
+    h, w = binary.shape
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count <= 1:
+        return np.zeros_like(binary)
+    stats = stats[1:]
+    centroids = centroids[1:]
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    bw = stats[:, cv2.CC_STAT_WIDTH]
+    bh = stats[:, cv2.CC_STAT_HEIGHT]
+    # Leftover (e.g. slightly tilted) ruled lines: crossing the ROI, a few pixels thick.
+    thin_line = (((bw >= 0.9 * w) & (areas <= 4.0 * bw)) | ((bh >= 0.9 * h) & (areas <= 4.0 * bh)))
+    valid = ~thin_line & (areas >= max(4.0, 2e-4 * h * w))
+    if not valid.any():
+        return np.zeros_like(binary)
+    dist = np.hypot((centroids[:, 0] - w / 2) / w, (centroids[:, 1] - h / 2) / h)
+    score = np.where(valid, areas * (1.0 - dist), -1.0)
+    main = int(np.argmax(score))
+    mx, my = stats[main, cv2.CC_STAT_LEFT], stats[main, cv2.CC_STAT_TOP]
+    mw, mh = bw[main], bh[main]
+    margin = 0.3 * max(mw, mh)
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    gap_x = np.maximum(0, np.maximum(mx - (left + bw), left - (mx + mw)))
+    gap_y = np.maximum(0, np.maximum(my - (top + bh), top - (my + mh)))
+    keep = valid & (areas >= min_component_fraction * areas[main]) & (gap_x <= margin) & (
+        gap_y <= margin)
+    keep[main] = True
+    return _labels_to_mask(labels, np.flatnonzero(keep) + 1, count)
+
+
+def _labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.ndarray:
+    """Return the 0/255 mask of the chosen labels of a connected-components image."""
+    if len(chosen) <= 3:
+        # A few comparisons beat a full-image lookup-table gather.
+        mask = cv2.compare(labels, int(chosen[0]), cv2.CMP_EQ)
+        for label in chosen[1:]:
+            mask |= cv2.compare(labels, int(label), cv2.CMP_EQ)
+        return mask
+    lut = np.zeros(count, np.uint8)
+    lut[chosen] = 255
+    return lut[labels]
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Estimate the mean stroke width of a 0/255 mask as ``2 * area / perimeter``."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    if perimeter <= 0:
+        return 0.0
+    return 2.0 * cv2.countNonZero(mask) / perimeter
+
+
+def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True,
+                    intensity: np.ndarray | None = None) -> np.ndarray:
+    """MNIST-normalise a digit into a 28x28 float32 image.
+
+    Crops to the bounding box of ``mask``, scales it into 20x20 keeping the aspect
+    ratio (INTER_AREA, which anti-aliases like MNIST), thickens strokes that would end
+    up much thinner than MNIST's (and thins marker-thick ones), and shifts the centre
+    of mass to the centre.
+
+    Args:
+        mask: uint8 digit mask, ink non-zero; gives the bounding box and stroke width.
+        thicken_thin_strokes: adapt the stroke width towards MNIST's.
+        intensity: uint8 ink image of the mask's shape (255 = full ink) to scale
+            instead of the mask itself; None to scale the mask.
+
+    Returns:
+        ``(28, 28)`` float32 in [0, 1]; all zero when the mask is empty.
+
+    """
+    out_empty = np.zeros((INPUT_SIDE, INPUT_SIDE), INPUT_DTYPE)
+    if not cv2.countNonZero(mask):
+        return out_empty
+    x, y, w, h = cv2.boundingRect(mask)
+    shape = mask[y:y + h, x:x + w]
+    digit = shape if intensity is None else intensity[y:y + h, x:x + w]
+    side = max(w, h)
+    if thicken_thin_strokes and side >= DIGIT_BOX_SIDE:
+        want = MNIST_STROKE_WIDTH * side / DIGIT_BOX_SIDE
+        have = stroke_width(shape)
+        if 0 < have < 0.7 * want:
+            r = int(round((0.85 * want - have) / 2))
+            if r >= 1:
+                digit = cv2.copyMakeBorder(digit, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
+                k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+                digit = cv2.dilate(digit, k)
+                h, w = digit.shape
+                side = max(w, h)
+        elif have > THICK_FACTOR * want:
+            # Marker-thick strokes fill the holes of 0, 6, 8, 9 once scaled down.
+            r = int(round((have - 1.2 * want) / 2))
+            if r >= 1:
+                k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+                thinner = cv2.erode(shape, k)
+                if cv2.countNonZero(thinner) > 0.25 * cv2.countNonZero(shape):
+                    # Re-crop: the thinned digit must fill the 20x20 box again.
+                    x, y, w, h = cv2.boundingRect(thinner)
+                    digit = cv2.erode(digit, k)[y:y + h, x:x + w]
+                    side = max(w, h)
+    scale = DIGIT_BOX_SIDE / side
+    new_w = max(1, int(round(w * scale)))
+    new_h = max(1, int(round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(digit, (new_w, new_h), interpolation=interp).astype(np.float32) / 255.0
+    m = cv2.moments(small)
+    if m['m00'] <= 0:
+        return out_empty
+    # Place the scaled box so that its centre of mass lands on the centre.
+    cx = m['m10'] / m['m00']
+    cy = m['m01'] / m['m00']
+    shift = np.float32([[1, 0, MNIST_CENTRE - cx], [0, 1, MNIST_CENTRE - cy]])
+    out = cv2.warpAffine(small, shift, (INPUT_SIDE, INPUT_SIDE), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return np.clip(out, 0.0, 1.0, out=out).astype(INPUT_DTYPE, copy=False)
+
+
+def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> PreprocessResult:
+    """Preprocess one camera frame into the model's input.
+
+    Args:
+        frame: uint8 image, BGR ``(H, W, 3)``, BGRA ``(H, W, 4)`` or mono ``(H, W)``.
+        config: parameters; ``PreprocessConfig()`` when None.
+
+    Returns:
+        The :class:`PreprocessResult`; ``model_input`` is all zero when ``is_empty``.
+
+    Raises:
+        ValueError: if the frame is not a 2-D or 3-D uint8 array.
+
+    """
+    if config is None:
+        config = PreprocessConfig()
+    if not isinstance(frame, np.ndarray) or frame.ndim not in (2, 3) or frame.dtype != np.uint8:
+        raise ValueError('frame must be a uint8 array of shape (H, W) or (H, W, C)')
+    box, clipped = clip_roi(config.roi, frame.shape)
+    empty_input = np.zeros((INPUT_SIDE, INPUT_SIDE), INPUT_DTYPE)
+    if box is None:
+        nothing = np.zeros((0, 0), np.uint8)
+        return PreprocessResult(empty_input, nothing, nothing, True, None, True)
+    crop = frame[box.y:box.y + box.height, box.x:box.x + box.width]
+    gray = _to_gray(crop)
+    binary, intensity = _threshold(gray, config)
+    cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
+    digit = select_digit(cleaned, config.min_component_fraction)
+    area = box.width * box.height
+    ink = cv2.countNonZero(digit)
+    is_empty = not (config.min_ink_fraction * area <= ink <= config.max_ink_fraction * area)
+    if not is_empty:
+        _, _, dw, dh = cv2.boundingRect(digit)
+        is_empty = max(dw, dh) < config.min_digit_size * min(box.width, box.height)
+    if is_empty:
+        return PreprocessResult(empty_input, binary, np.zeros_like(digit), True, box, clipped)
+    soft = None
+    if config.soft_ink and intensity is not None:
+        # Keep the anti-aliased rim around the kept strokes, nothing else.
+        rim = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+        soft = cv2.bitwise_and(intensity, rim)
+    model_input = normalize_digit(digit, config.thicken_thin_strokes, soft)
+    return PreprocessResult(model_input, binary, digit, False, box, clipped)

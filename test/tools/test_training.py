@@ -1,0 +1,111 @@
+"""End-to-end test of the training script on a small MNIST subset, and its augmentation."""
+
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+from digit_recognition.tools import training
+from digit_recognition.tools.mnist_idx import load_mnist_test
+from digit_recognition.vision.inference import KERAS2_SUFFIX, load_model
+import numpy as np
+import pytest
+
+REPO_SRC = Path(__file__).resolve().parents[2] / 'src'
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, mnist_dir):
+    """Train briefly (2000 images, one epoch) and return the output folder."""
+    output = tmp_path_factory.mktemp('trained')
+    argv = ['--data-dir', str(mnist_dir), '--train-limit', '2000', '--epochs', '1',
+            '--batch-size', '100', '--seed', '3', '--output-dir', str(output)]
+    assert training.main(argv) == 0
+    return output
+
+
+def test_training_writes_all_files(trained):
+    for name in (training.KERAS_FILE, training.KERAS2_H5_FILE, training.TFLITE_FILE,
+                 training.REPORT_MD, training.REPORT_JSON, training.CONFUSION_PNG):
+        assert (trained / name).is_file(), name
+        assert (trained / name).stat().st_size > 0, name
+    assert training.KERAS2_H5_FILE == 'digit_cnn' + KERAS2_SUFFIX
+    assert (trained / training.CONFUSION_PNG).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_trained_models_load_and_agree(trained, mnist_dir):
+    images = load_mnist_test(mnist_dir).images[:50]
+    probs = {}
+    for name, backend in ((training.KERAS_FILE, 'keras'), (training.KERAS2_H5_FILE, 'keras'),
+                          (training.TFLITE_FILE, 'tflite')):
+        model = load_model(trained / name, backend)
+        probs[name] = model.predict_proba(images)
+        assert probs[name].shape == (50, 10)
+    np.testing.assert_allclose(probs[training.KERAS2_H5_FILE], probs[training.KERAS_FILE],
+                               atol=1e-5)
+    np.testing.assert_allclose(probs[training.TFLITE_FILE], probs[training.KERAS_FILE],
+                               atol=1e-4)
+
+
+def test_report(trained):
+    report = json.loads((trained / training.REPORT_JSON).read_text())
+    assert report['train_images'] == 2000
+    assert report['test_images'] == 10000
+    assert (report['epochs'], report['batch_size'], report['seed']) == (1, 100, 3)
+    assert 10_000 < report['parameters'] < 500_000
+    evaluation = report['evaluation']
+    # One epoch on 2000 images is far from the shipped model but far above chance.
+    assert 0.3 < evaluation['keras_accuracy'] <= 1.0
+    assert abs(evaluation['keras_accuracy'] - evaluation['tflite_accuracy']) < 0.005
+    matrix = np.array(evaluation['confusion_matrix'])
+    assert matrix.shape == (10, 10) and matrix.sum() == 10000
+    assert np.trace(matrix) / 10000 == pytest.approx(evaluation['keras_accuracy'])
+    assert len(evaluation['per_class_accuracy']) == 10
+    assert set(report['file_sizes']) == {
+        training.KERAS_FILE, training.KERAS2_H5_FILE, training.TFLITE_FILE}
+    assert report['training_seconds'] > 0
+    assert '--train-limit' in report['command'] and "'2000'" in report['command']
+    markdown = (trained / training.REPORT_MD).read_text()
+    for text in ('MNIST test accuracy, Keras', 'MNIST test accuracy, TFLite',
+                 training.CONFUSION_PNG, report['tensorflow_version'], '--train-limit'):
+        assert text in markdown
+
+
+def test_augment_is_seeded_and_keeps_the_contract(mnist_dir):
+    images = load_mnist_test(mnist_dir).images[:256]
+    first = training.augment(images, np.random.default_rng(7))
+    again = training.augment(images, np.random.default_rng(7))
+    other = training.augment(images, np.random.default_rng(8))
+    assert first.shape == (256, 28, 28, 1) and first.dtype == np.float32
+    assert first.min() >= 0.0 and first.max() <= 1.0
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    original = images[..., np.newaxis] / np.float32(255.0)
+    changed = np.any(np.abs(first - original) > 1e-6, axis=(1, 2, 3))
+    assert 0.6 < changed.mean() < 0.98
+    # Digits stay digits: most ink remains inside the frame.
+    assert np.median(first.sum(axis=(1, 2, 3)) / original.sum(axis=(1, 2, 3))) > 0.6
+
+
+def test_augment_can_be_a_no_op(mnist_dir):
+    images = load_mnist_test(mnist_dir).images[:10]
+    clean = training.augment(images, np.random.default_rng(0), clean_fraction=1.0)
+    np.testing.assert_allclose(clean[..., 0], images / 255.0, atol=1e-7)
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(SystemExit):
+        training.parse_args(['--epochs', '0'])
+    with pytest.raises(SystemExit):
+        training.parse_args(['--train-limit', '-5'])
+
+
+def test_runs_as_module():
+    env = dict(os.environ, PYTHONPATH=str(REPO_SRC))
+    result = subprocess.run([sys.executable, '-m', 'digit_recognition.tools.training', '--help'],
+                            env=env, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for option in ('--data-dir', '--epochs', '--batch-size', '--output-dir', '--seed',
+                   '--train-limit'):
+        assert option in result.stdout

@@ -1,0 +1,256 @@
+"""Tests of the camera-frame preprocessing on synthetic photos of real MNIST digits."""
+
+import cv2
+
+from digit_recognition.vision import preprocessing
+from digit_recognition.vision.model_contract import INPUT_DTYPE, INPUT_SIDE
+from digit_recognition.vision.preprocessing import (
+    PreprocessConfig, RegionOfInterest, ThresholdMode)
+
+from image_test_utils import (
+    center_of_mass, correlation, ink_bbox_side, mnist_reference, paper, render_digit, rule_lines,
+    sample_digits)
+
+import numpy as np
+
+import pytest
+
+DIGITS, LABELS = sample_digits(50, seed=3)
+FRAME_H, FRAME_W = paper().shape[:2]
+
+CONDITIONS = {
+    'clean': lambda d: render_digit(paper(), d),
+    'uneven_light': lambda d: render_digit(paper(gradient=0.6), d),
+    'blue_ink': lambda d: render_digit(paper(), d, ink=(140, 50, 20)),
+    'thin_strokes': lambda d: render_digit(paper(), d, stroke=-4),
+    'thick_strokes': lambda d: render_digit(paper(), d, stroke=6),
+    'blur': lambda d: render_digit(paper(), d, blur=2.5),
+    'small_40px': lambda d: render_digit(paper(), d, height=40),
+    'off_centre': lambda d: render_digit(paper(), d, height=100,
+                                         center=(FRAME_W // 2 - 40, FRAME_H // 2 + 35)),
+    'lined_paper': lambda d: render_digit(rule_lines(paper()), d),
+}
+
+# Conditions that change the digit's shape itself are compared on geometry only.
+SHAPE_CHANGING = {'thick_strokes'}
+
+
+@pytest.mark.parametrize('condition', sorted(CONDITIONS))
+def test_camera_conditions_reproduce_mnist(condition):
+    """Check: digits photographed under a condition come out like the MNIST original."""
+    render = CONDITIONS[condition]
+    correlations = []
+    for digit in DIGITS:
+        result = preprocessing.preprocess(render(digit))
+        assert not result.is_empty, condition
+        out = result.model_input
+        assert out.shape == (INPUT_SIDE, INPUT_SIDE) and out.dtype == INPUT_DTYPE
+        assert 0.0 <= out.min() and out.max() <= 1.0 and out.max() > 0.9
+        cx, cy = center_of_mass(out)
+        assert abs(cx - 14.0) < 1.0 and abs(cy - 14.0) < 1.0, (condition, cx, cy)
+        assert 19 <= ink_bbox_side(out, 0.1) <= 21, condition
+        correlations.append(correlation(out, mnist_reference(digit)))
+    correlations = np.array(correlations)
+    if condition in SHAPE_CHANGING:
+        assert np.median(correlations) > 0.8, condition
+    else:
+        assert np.median(correlations) > 0.9, (condition, np.median(correlations))
+        assert np.percentile(correlations, 10) > 0.8, condition
+
+
+EMPTY_FRAMES = {
+    'blank_paper': lambda: paper(),
+    'lined_paper_only': lambda: rule_lines(paper()),
+    'dark_frame': lambda: np.random.default_rng(1).integers(
+        5, 20, (FRAME_H, FRAME_W, 3), dtype=np.uint8),
+    'uniform_gray': lambda: np.full((FRAME_H, FRAME_W, 3), 128, np.uint8),
+    'uneven_light_only': lambda: paper(gradient=0.8),
+    'strong_shadow': lambda: _shadowed(paper()),
+}
+
+
+def _shadowed(frame):
+    frame[:, FRAME_W // 2:] = (frame[:, FRAME_W // 2:] * 0.55).astype(np.uint8)
+    return cv2.GaussianBlur(frame, (0, 0), 3)
+
+
+@pytest.mark.parametrize('name', sorted(EMPTY_FRAMES))
+def test_empty_frames_are_empty(name):
+    """Check: empty frames are empty."""
+    result = preprocessing.preprocess(EMPTY_FRAMES[name]())
+    assert result.is_empty, name
+    assert not result.model_input.any()
+
+
+@pytest.mark.parametrize('mode', list(ThresholdMode))
+def test_every_mode_finds_a_clean_digit_and_no_ink_on_blank_paper(mode):
+    """Check: every mode finds a clean digit and no ink on blank paper."""
+    config = PreprocessConfig(threshold_mode=mode, threshold=120)
+    digit = DIGITS[0]
+    result = preprocessing.preprocess(render_digit(paper(), digit), config)
+    assert not result.is_empty
+    assert correlation(result.model_input, mnist_reference(digit)) > 0.85
+    assert preprocessing.preprocess(paper(), config).is_empty
+
+
+def test_default_mode_is_adaptive():
+    """Check: default mode is adaptive."""
+    assert PreprocessConfig().threshold_mode is ThresholdMode.ADAPTIVE
+
+
+@pytest.mark.parametrize('threshold', [0, 1, 77, 128, 200, 255, 256])
+def test_fixed_threshold_is_honoured_exactly(threshold):
+    """Check: fixed threshold is honoured exactly."""
+    # Every gray level 0-255, as a 16x16 mono image filling the ROI.
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    config = PreprocessConfig(roi=RegionOfInterest(0, 0, 16, 16),
+                              threshold_mode=ThresholdMode.FIXED, threshold=threshold)
+    result = preprocessing.preprocess(levels, config)
+    np.testing.assert_array_equal(result.binary_roi == 255, levels < threshold)
+    assert set(np.unique(result.binary_roi)) <= {0, 255}
+
+
+def test_fixed_threshold_on_bgr_frame_uses_gray_value():
+    """Check: fixed threshold on bgr frame uses gray value."""
+    frame = np.full((100, 100, 3), 100, np.uint8)
+    config = PreprocessConfig(roi=RegionOfInterest(0, 0, 100, 100),
+                              threshold_mode='fixed', threshold=101)
+    assert (preprocessing.preprocess(frame, config).binary_roi == 255).all()
+    config.threshold = 100
+    assert not preprocessing.preprocess(frame, config).binary_roi.any()
+
+
+def test_default_roi_is_centred_200():
+    """Check: default roi is centred 200."""
+    box, clipped = preprocessing.clip_roi(RegionOfInterest(), (480, 640, 3))
+    assert box == RegionOfInterest(220, 140, 200, 200) and not clipped
+
+
+def test_roi_larger_than_image_is_clipped():
+    """Check: roi larger than image is clipped."""
+    frame = render_digit(paper(), DIGITS[1])
+    config = PreprocessConfig(roi=RegionOfInterest(-50, -50, 900, 700))
+    result = preprocessing.preprocess(frame, config)
+    assert result.roi == RegionOfInterest(0, 0, FRAME_W, FRAME_H)
+    assert result.roi_clipped
+    assert result.binary_roi.shape == (FRAME_H, FRAME_W)
+    assert not result.is_empty
+    assert correlation(result.model_input, mnist_reference(DIGITS[1])) > 0.85
+
+
+def test_roi_partly_outside_is_clipped_and_centred_roi_on_small_frame():
+    """Check: roi partly outside is clipped and centred roi on small frame."""
+    box, clipped = preprocessing.clip_roi(RegionOfInterest(600, 400, 100, 100), (480, 640))
+    assert box == RegionOfInterest(600, 400, 40, 80) and clipped
+    box, clipped = preprocessing.clip_roi(RegionOfInterest(), (100, 120))
+    assert box == RegionOfInterest(0, 0, 120, 100) and clipped
+
+
+@pytest.mark.parametrize('roi', [RegionOfInterest(10, 10, 0, 50),
+                                 RegionOfInterest(10, 10, 50, 0),
+                                 RegionOfInterest(10, 10, -5, 50),
+                                 RegionOfInterest(700, 10, 50, 50),
+                                 RegionOfInterest(10, -80, 50, 50)])
+def test_empty_or_outside_roi_is_handled(roi):
+    """Check: empty or outside roi is handled."""
+    assert preprocessing.clip_roi(roi, (480, 640, 3)) == (None, True)
+    result = preprocessing.preprocess(paper(), PreprocessConfig(roi=roi))
+    assert result.is_empty and result.roi is None and result.roi_clipped
+    assert result.model_input.shape == (INPUT_SIDE, INPUT_SIDE) and not result.model_input.any()
+
+
+def test_mono_and_bgra_frames_are_accepted():
+    """Check: mono and bgra frames are accepted."""
+    frame = render_digit(paper(), DIGITS[2])
+    bgr = preprocessing.preprocess(frame).model_input
+    gray = preprocessing.preprocess(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)).model_input
+    bgra = preprocessing.preprocess(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)).model_input
+    np.testing.assert_allclose(gray, bgr, atol=0.05)
+    np.testing.assert_allclose(bgra, bgr, atol=0.05)
+
+
+def test_rejects_non_uint8():
+    """Check: rejects non uint8."""
+    with pytest.raises(ValueError):
+        preprocessing.preprocess(np.zeros((10, 10), np.float32))
+
+
+def test_noise_specks_are_ignored():
+    """Check: noise specks are ignored."""
+    frame = render_digit(paper(), DIGITS[4])
+    clean = preprocessing.preprocess(frame).model_input
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        x, y = rng.integers(225, 415), rng.integers(145, 335)
+        cv2.circle(frame, (int(x), int(y)), 1, (20, 20, 20), -1)
+    noisy = preprocessing.preprocess(frame)
+    assert correlation(noisy.model_input, clean) > 0.9
+
+
+def test_broken_digit_keeps_all_pieces():
+    """Check: broken digit keeps all pieces."""
+    # A "5" drawn as two separate strokes: the flag and the body.
+    frame = paper()
+    cv2.line(frame, (300, 170), (360, 170), (30, 30, 30), 9)
+    cv2.line(frame, (300, 182), (300, 230), (30, 30, 30), 9)
+    cv2.ellipse(frame, (320, 260), (35, 35), 0, -120, 140, (30, 30, 30), 9)
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    ys, xs = np.nonzero(result.digit_mask)
+    assert ys.min() <= 170 - 140 and ys.max() >= 290 - 140
+
+
+def test_ruled_lines_crossing_the_digit_are_removed_and_stroke_restored():
+    """Check: ruled lines crossing the digit are removed and stroke restored."""
+    frame = paper()
+    for y in range(150, 330, 30):
+        frame[y:y + 3] = (frame[y:y + 3] * np.array([0.55, 0.5, 0.45])).astype(np.uint8)
+    cv2.line(frame, (320, 160), (320, 320), (30, 30, 30), 10)  # a "1"
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    mask = result.digit_mask
+    ys, xs = np.nonzero(mask)
+    assert xs.max() - xs.min() < 20, 'ruled lines were kept as ink'
+    column = mask[20:180, 320 - 220]
+    assert column.all(), 'the stroke was cut where the lines crossed it'
+
+
+def test_remove_ruled_lines_keeps_short_strokes():
+    """Check: remove ruled lines keeps short strokes."""
+    mask = np.zeros((200, 200), np.uint8)
+    mask[50:52, :] = 255
+    mask[100:104, 60:140] = 255
+    out = preprocessing.remove_ruled_lines(mask)
+    assert not out[50:52].any()
+    assert out[100:104, 60:140].all()
+
+
+def test_thin_strokes_are_thickened_to_mnist_width():
+    """Check: thin strokes are thickened to mnist width."""
+    thin = np.zeros((160, 160), np.uint8)
+    cv2.circle(thin, (80, 80), 70, 255, 2)
+    out = preprocessing.normalize_digit(thin)
+    thin_mass = preprocessing.normalize_digit(thin, thicken_thin_strokes=False).sum()
+    assert out.sum() > 1.5 * thin_mass
+    # MNIST strokes are about 2 px wide: a 20 px ring has a mass of about 2 * pi * 9.
+    assert 0.6 * 2 * np.pi * 9 * 2 < out.sum() < 1.6 * 2 * np.pi * 9 * 2
+
+
+def test_binary_roi_is_for_display():
+    """Check: binary roi is for display."""
+    frame = render_digit(paper(), DIGITS[5])
+    result = preprocessing.preprocess(frame)
+    assert result.binary_roi.dtype == np.uint8 and result.binary_roi.shape == (200, 200)
+    assert set(np.unique(result.binary_roi)) == {0, 255}
+    assert set(np.unique(result.digit_mask)) == {0, 255}
+
+
+@pytest.mark.parametrize('shape', [(1, 1), (1, 1, 3), (5, 300, 3), (64, 64, 3), (3, 3, 4),
+                                   (480, 640, 1)])
+@pytest.mark.parametrize('mode', list(ThresholdMode))
+def test_tiny_and_odd_frames_do_not_crash(shape, mode):
+    """Check: any frame size and channel count gives a well-formed result."""
+    frame = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    result = preprocessing.preprocess(frame, PreprocessConfig(threshold_mode=mode))
+    assert result.model_input.shape == (INPUT_SIDE, INPUT_SIDE)
+    assert result.model_input.dtype == INPUT_DTYPE
