@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
+from digit_recognition.nodes.pipeline import NODE_NAMES
 import pytest
 import yaml
 
@@ -52,7 +53,7 @@ LAUNCH = module_constants(LAUNCH_FILE)
 def test_every_launched_executable_is_an_installed_entry_point():
     scripts = console_scripts()
     prefix = Path(get_package_prefix('digit_recognition'))
-    assert set(LAUNCH['NODE_EXECUTABLES']) == set(NODE_PARAMETERS)
+    assert set(LAUNCH['NODE_EXECUTABLES']) == set(NODE_PARAMETERS) == set(NODE_NAMES)
     for executable in LAUNCH['NODE_EXECUTABLES']:
         assert executable in scripts
         module = scripts[executable].split(':')[0]
@@ -79,7 +80,7 @@ def test_yaml_names_every_declared_parameter_with_its_default():
         declared = {spec.name: spec for spec in specs}
         assert set(configured[node]) == set(declared), node
         for name, value in configured[node].items():
-            assert declared[name].check(value) is None, f'{node}.{name}: {value!r}'
+            assert declared[name].convert(value)[1] is None, f'{node}.{name}: {value!r}'
             assert value == declared[name].default, f'{node}.{name} differs from its default'
 
 

@@ -23,6 +23,9 @@ NodeFactory = Callable[[], Node]
 STARTUP_ERRORS = (ModelLoadError, ValueError, SourceUnavailableError)
 """Errors that mean a node cannot start: fatal log, exit code 1."""
 
+WARN_PERIOD_S = 5.0
+"""Shortest interval between two repeats of one throttled warning of a node."""
+
 SPIN_WAIT_S = 0.1
 """Longest wait for work before the spin loop checks for Ctrl-C (its reaction time)."""
 

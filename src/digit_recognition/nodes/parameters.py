@@ -1,25 +1,38 @@
-"""One table of parameters per node: declaration, descriptors, validation, values.
+"""One table of parameters per node: declaration, descriptors, the checks rclpy lacks.
 
 Each node lists its parameters once as :class:`ParameterSpec` rows (type from the
 default, description, range or choices, read-only). :class:`ParameterTable` declares
-them with full descriptors (so ``ros2 param describe`` shows ranges), validates every
-change (rejecting it with a reason, the old value kept), and keeps a dict of current
-values that the node's callbacks read. The README's parameter tables and the launch
-file's YAML are checked against the same rows by the tests.
+them with full descriptors, so rclpy itself enforces types, ranges and read-only
+(``ros2 param describe`` shows them, ``ros2 param set`` is refused with rclpy's
+reason). The table adds only what descriptors cannot say:
+
+* the accepted values of a string parameter (``choices``);
+* an integer where a float is declared (``fps:=30``, the commonest YAML slip) and an
+  integer where a string is declared (``source:=0``): such parameters are declared
+  with dynamic typing, and the table converts and range-checks the value itself;
+* one clear line instead of rclpy's traceback when a start-up value is wrong
+  (:class:`StartupParameterError`), with the half-built node destroyed.
+
+It keeps a dict of current values that the node's callbacks read. The README's
+parameter tables and the launch file's YAML are checked against the same rows by
+the tests.
 """
 
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from digit_recognition.nodes.node_runner import WARN_PERIOD_S
 from rcl_interfaces.msg import (
     FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult)
+from rclpy.exceptions import ParameterException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 ParameterValue = Union[bool, int, float, str]
 
-REJECT_LOG_PERIOD_S = 1.0
-"""At most one warning about rejected changes per node and this many seconds."""
+
+class StartupParameterError(ValueError):
+    """A start-up value (YAML, launch argument, ``-p``) the node cannot run with."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +58,16 @@ class ParameterSpec:
     choices: Tuple[str, ...] = ()
     read_only: bool = False
 
+    @property
+    def accepts_integers(self) -> bool:
+        """True for float and string parameters, which take an integer as users type it."""
+        return isinstance(self.default, (float, str))
+
     def descriptor(self) -> ParameterDescriptor:
         """Return the ROS descriptor: description, range, read-only flag."""
         descriptor = ParameterDescriptor(
-            name=self.name, description=self.description, read_only=self.read_only)
+            name=self.name, description=self.description, read_only=self.read_only,
+            dynamic_typing=self.accepts_integers)
         if self.choices:
             descriptor.additional_constraints = 'one of: ' + ', '.join(self.choices)
         if self.min_value is not None and self.max_value is not None:
@@ -61,20 +80,38 @@ class ParameterSpec:
                     step=0.0)]
         return descriptor
 
-    def check(self, value: Any) -> Optional[str]:
-        """Return why ``value`` is not acceptable, or None when it is."""
-        expected = type(self.default)
-        if type(value) is not expected:
-            return (f'parameter {self.name} must be of type {expected.__name__}, '
-                    f'got {type(value).__name__}')
+    def convert(self, value: Any) -> Tuple[ParameterValue, Optional[str]]:
+        """Return ``(value in this parameter's type, None)`` or ``(value, why not)``.
+
+        Checks only what rclpy's descriptor does not: the choices of a string, and the
+        type and range of the dynamically typed float and string parameters.
+        """
+        if isinstance(self.default, float) and not isinstance(value, bool) and isinstance(
+                value, (int, float)):
+            value = float(value)
+            if self.min_value is not None and value < self.min_value:
+                return value, f'parameter {self.name}: {value} is below {self.min_value}'
+            if self.max_value is not None and value > self.max_value:
+                return value, f'parameter {self.name}: {value} is above {self.max_value}'
+        elif isinstance(self.default, str) and isinstance(value, int) and not isinstance(
+                value, bool):
+            value = str(value)
+        if type(value) is not type(self.default):
+            return value, f'parameter {self.name}: {value!r} is not {self.accepted}'
         if self.choices and value not in self.choices:
-            return (f'parameter {self.name} must be one of {", ".join(self.choices)}, '
-                    f'got {value!r}')
-        if self.min_value is not None and value < self.min_value:
-            return f'parameter {self.name} must be >= {self.min_value}, got {value}'
-        if self.max_value is not None and value > self.max_value:
-            return f'parameter {self.name} must be <= {self.max_value}, got {value}'
-        return None
+            return value, f'parameter {self.name}: {value!r} is not {self.accepted}'
+        return value, None
+
+    @property
+    def accepted(self) -> str:
+        """What the parameter accepts, in words (for error messages)."""
+        if self.choices:
+            return 'one of ' + ', '.join(self.choices)
+        kind = {bool: 'true or false', int: 'an integer', float: 'a number',
+                str: 'a string'}[type(self.default)]
+        if self.min_value is not None and self.max_value is not None:
+            kind += f' from {self.min_value} to {self.max_value}'
+        return kind
 
     @property
     def range_text(self) -> str:
@@ -90,17 +127,22 @@ class ParameterTable:
     """Declares a node's parameters and keeps their validated current values.
 
     Changes arrive through the node's ``set_parameters`` service (what
-    ``ros2 param set`` calls); each is checked against its spec and either applied as a
-    whole or rejected with a reason. ``on_change`` callbacks run after a change is
-    accepted, with the names that changed.
+    ``ros2 param set`` calls); rclpy applies the descriptors first, then this table
+    checks what they cannot express, and the change is applied as a whole or
+    rejected with a reason. ``on_change`` callbacks run after a change is accepted,
+    with the names that changed.
     """
 
     def __init__(self, node: Node, specs: Sequence[ParameterSpec]) -> None:
         """Declare ``specs`` on ``node`` and read the values given at start-up.
 
+        Call it first thing after ``Node.__init__``: on a bad start-up value it
+        destroys the node before raising.
+
         Raises:
-            ValueError: if a start-up value (YAML, launch argument) is invalid; the
-                node cannot start with it.
+            StartupParameterError: if a start-up value (YAML, launch argument) is
+                invalid; the message names the node, the parameter, the value and what
+                the parameter accepts, in one line.
 
         """
         self._specs = {spec.name: spec for spec in specs}
@@ -108,10 +150,18 @@ class ParameterTable:
         self._listeners: List[Callable[[Iterable[str]], None]] = []
         self.values: Dict[str, ParameterValue] = {}
         for spec in specs:
-            value = node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
-            reason = spec.check(value)
+            try:
+                given = node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
+                value, reason = spec.convert(given)
+            except ParameterException as error:
+                reason = ' '.join(str(error).split())
             if reason is not None:
-                raise ValueError(f'invalid start-up value: {reason}')
+                name = node.get_name()
+                # The subclass's destroy_node may need attributes it has not made yet.
+                Node.destroy_node(node)
+                raise StartupParameterError(
+                    f'{name}: invalid start-up value: {reason}; {spec.name} accepts '
+                    f'{spec.accepted}')
             self.values[spec.name] = value
         node.add_on_set_parameters_callback(self._on_set_parameters)
 
@@ -124,22 +174,19 @@ class ParameterTable:
         self._listeners.append(callback)
 
     def _on_set_parameters(self, parameters: List[Parameter]) -> SetParametersResult:
+        converted = {}
         for parameter in parameters:
             spec = self._specs.get(parameter.name)
             if spec is None:
                 continue
-            reason = 'parameter is read-only' if spec.read_only else spec.check(parameter.value)
+            converted[spec.name], reason = spec.convert(parameter.value)
             if reason is not None:
                 self._node.get_logger().warning(f'rejected parameter change: {reason}',
-                                                throttle_duration_sec=REJECT_LOG_PERIOD_S)
+                                                throttle_duration_sec=WARN_PERIOD_S)
                 return SetParametersResult(successful=False, reason=reason)
-        changed = []
-        for parameter in parameters:
-            if parameter.name in self._specs:
-                self.values[parameter.name] = parameter.value
-                changed.append(parameter.name)
+        self.values.update(converted)
         for listener in self._listeners:
-            listener(changed)
+            listener(list(converted))
         return SetParametersResult(successful=True)
 
 
