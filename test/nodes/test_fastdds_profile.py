@@ -1,7 +1,11 @@
-"""The launch file's Fast DDS profile works.
+"""The launch file's Fast DDS profile is used: camera frames go through shared memory.
 
-Nodes started with it talk to each other and to plain participants, and Fast DDS
-accepts the XML.
+Without the profile a 640x480 frame (921,600 bytes) does not fit Fast DDS's default
+shared-memory segment (about 0.5 MB) and travels as UDP fragments. With it, the
+writer's segment is 16 MiB and every reader maps it to take the frames from there, so
+the test checks exactly that: the camera process owns a segment of that size, and the
+readers in other processes (a BEST_EFFORT preprocessor with the profile, this test
+process without it) map that very segment.
 """
 
 import os
@@ -11,13 +15,16 @@ import sys
 import time
 
 from digit_recognition.nodes.pipeline import installed_config_file
-from digit_recognition.nodes.qos import IMAGE_PUBLISHER_QOS
+from digit_recognition.nodes.qos import RELIABLE_IMAGE_QOS
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import qos_profile_sensor_data
 from ros_test_utils import spin_until
 from sensor_msgs.msg import Image
 
 REPO_PROFILE = Path(__file__).resolve().parents[2] / 'config' / 'fastdds_large_images.xml'
+PROFILE_SEGMENT_BYTES = 16 * 1024 * 1024
+"""The profile's ``segment_size``."""
 
 
 def test_profile_is_installed_as_in_the_repository():
@@ -25,35 +32,56 @@ def test_profile_is_installed_as_in_the_repository():
     assert installed.read_text() == REPO_PROFILE.read_text()
 
 
-def test_nodes_with_the_profile_reach_each_other_and_plain_subscribers(ros_context, tmp_path):
+def fastdds_segments(pid) -> dict:
+    """Return ``{path: size}`` of the Fast DDS shared-memory segments ``pid`` maps."""
+    segments = {}
+    for line in Path(f'/proc/{pid}/maps').read_text().splitlines():
+        path = line.split()[-1]
+        if path.startswith('/dev/shm/fastdds_') and '_port' not in path:
+            try:
+                segments[path] = os.path.getsize(path)
+            except OSError:  # removed since (its owner ended)
+                pass
+    return segments
+
+
+def test_frames_cross_processes_through_the_profiles_shared_memory(ros_context, tmp_path):
     profile = installed_config_file('fastdds_large_images.xml')
     env = dict(os.environ, FASTDDS_DEFAULT_PROFILES_FILE=profile,
                FASTRTPS_DEFAULT_PROFILES_FILE=profile)
     logs = {name: tmp_path / f'{name}.log' for name in ('camera', 'preprocessor')}
-    processes = [
+    camera, preprocessor = (
         subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.camera_node',
                           '--ros-args', '-p', 'source:=demo'],
                          env=env, stderr=open(logs['camera'], 'w')),
-        subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.preprocessor_node'],
-                         env=env, stderr=open(logs['preprocessor'], 'w')),
-    ]
+        subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.preprocessor_node',
+                          '--ros-args', '-p', 'image_qos:=sensor_data'],
+                         env=env, stderr=open(logs['preprocessor'], 'w')))
     node = rclpy.create_node('plain_participant', context=ros_context)
     frames, inputs = [], []
-    node.create_subscription(Image, 'image_raw', frames.append, IMAGE_PUBLISHER_QOS)
-    node.create_subscription(Image, 'digit_input', inputs.append, IMAGE_PUBLISHER_QOS)
+    node.create_subscription(Image, 'image_raw', frames.append, qos_profile_sensor_data)
+    node.create_subscription(Image, 'digit_input', inputs.append, RELIABLE_IMAGE_QOS)
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(node)
     try:
-        # digit_input comes from the preprocessor, fed by the camera in another process
-        # with the same profile (shared memory); image_raw reaches this plain process.
-        assert spin_until(executor, lambda: len(inputs) >= 20 and len(frames) >= 20, 30.0), \
+        # digit_input comes from the preprocessor, a BEST_EFFORT reader of the camera in
+        # another process; image_raw reaches this process's BEST_EFFORT reader too.
+        assert spin_until(executor, lambda: len(inputs) >= 20 and len(frames) >= 20, 60.0), \
             f'{len(frames)} frames, {len(inputs)} model inputs'
         assert (frames[-1].width, frames[-1].height) == (640, 480)
+        owned = {path for path, size in fastdds_segments(camera.pid).items()
+                 if size >= PROFILE_SEGMENT_BYTES}
+        assert owned, f'the camera maps no segment of the profile\'s size: ' \
+            f'{fastdds_segments(camera.pid)}'
+        assert owned & set(fastdds_segments(preprocessor.pid)), \
+            'the preprocessor does not read the camera\'s shared memory'
+        assert owned & set(fastdds_segments(os.getpid())), \
+            'this process does not read the camera\'s shared memory'
     finally:
-        for process in processes:
+        for process in (camera, preprocessor):
             process.send_signal(2)
         deadline = time.monotonic() + 10
-        for process in processes:
+        for process in (camera, preprocessor):
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         executor.shutdown()
         node.destroy_node()
