@@ -21,8 +21,9 @@ from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.node_runner import make_executor
 from digit_recognition.nodes.preprocessor_node import (
-    config_from_parameters, PARAMETERS as PREPROCESSOR_PARAMETERS, PreprocessorNode)
-from digit_recognition.nodes.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
+    config_from_parameters, PARAMETERS as PREPROCESSOR_PARAMETERS, PreprocessorNode,
+    THRESHOLD_MODES)
+from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.batching import BatchEntry, DEFAULT_MIN_CONFIDENCE, predict_batch
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
@@ -174,7 +175,7 @@ def test_garbage_images_at_full_rate(ros_context, tmp_path, known_frame):
     probe = Node('garbage_probe', context=ros_context)
     predictions = []
     probe.create_subscription(DigitPrediction, 'prediction', predictions.append, PREDICTION_QOS)
-    publisher = probe.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
+    publisher = probe.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(classifier)
     executor.add_node(probe)
@@ -276,7 +277,7 @@ def test_parameter_changes_at_100_hz_under_load(ros_context, tmp_path, known_fra
     schedule = [
         lambda: ('threshold', rng.randint(0, 255), True),
         lambda: ('threshold', rng.choice([256, 300, -1, 10**6]), False),
-        lambda: ('threshold_mode', rng.choice(['fixed', 'otsu', 'adaptive']), True),
+        lambda: ('threshold_mode', rng.choice(THRESHOLD_MODES), True),
         lambda: ('threshold_mode', rng.choice(['bogus', '', 'FIXED']), False),
         lambda: ('threshold', 'abc', False),
         lambda: ('threshold', 12.5, False),

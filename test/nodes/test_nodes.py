@@ -6,7 +6,7 @@ import sys
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocessor_node import PreprocessorNode
-from digit_recognition.nodes.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
+from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg, image_msg_to_array
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
 from digit_recognition.vision.image_encoding import array_to_image_fields
@@ -37,13 +37,13 @@ def pipeline(ros_context):
 def connect(pipeline, output_topic=None):
     """Return a publisher on image_raw and the list ``output_topic`` fills, both matched."""
     executor, _, _, driver = pipeline
-    publisher = driver.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
+    publisher = driver.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
     received = []
     if output_topic == 'prediction':
         driver.create_subscription(DigitPrediction, output_topic, received.append,
                                    PREDICTION_QOS)
     elif output_topic is not None:
-        driver.create_subscription(Image, output_topic, received.append, IMAGE_PUBLISHER_QOS)
+        driver.create_subscription(Image, output_topic, received.append, RELIABLE_IMAGE_QOS)
     wait_for_subscribers(executor, publisher)
     return publisher, received
 

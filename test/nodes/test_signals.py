@@ -12,7 +12,7 @@ import sys
 import time
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
+from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
 import numpy as np
@@ -63,11 +63,11 @@ def test_sigint_exits_cleanly_within_two_seconds(name, ros_context, tmp_path):
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(node)
     received = []
-    qos = PREDICTION_QOS if awaited_type is DigitPrediction else IMAGE_PUBLISHER_QOS
+    qos = PREDICTION_QOS if awaited_type is DigitPrediction else RELIABLE_IMAGE_QOS
     node.create_subscription(awaited_type, awaited_topic, received.append, qos)
     publisher, message = None, None
     if feed is not None:
-        publisher = node.create_publisher(Image, feed[0], IMAGE_PUBLISHER_QOS)
+        publisher = node.create_publisher(Image, feed[0], RELIABLE_IMAGE_QOS)
         message = feed[1]()
     stderr_path = tmp_path / 'stderr.txt'
     with open(stderr_path, 'w') as stderr:

@@ -15,49 +15,91 @@ def one_hot(digit, p=0.9):
     return row
 
 
+def entry(time_s):
+    """Return an empty frame stamped ``time_s``; its header is its time, to follow it."""
+    return BatchEntry(None, True, header=time_s, time_s=time_s)
+
+
+def headers(batch):
+    """Return the headers of a batch's entries."""
+    return [e.header for e in batch]
+
+
 def test_batcher_emits_full_batches_in_order():
     """Check: batcher emits full batches in order."""
     batcher = FrameBatcher(3)
-    assert batcher.add_frame(None, True, stamp=1) is None
-    assert batcher.add(BatchEntry(None, True, stamp=2)) is None
+    assert batcher.add(entry(1)) is None
+    assert batcher.add(entry(2)) is None
     assert len(batcher) == 2
-    batch = batcher.add_frame(None, True, stamp=3)
-    assert [e.stamp for e in batch] == [1, 2, 3]
+    assert headers(batcher.add(entry(3))) == [1, 2, 3]
     assert len(batcher) == 0
-    assert batcher.add_frame(None, stamp=4) is None
+    assert batcher.add(entry(4)) is None
 
 
 def test_reducing_batch_size_emits_newest_entries():
     """Check: reducing batch size emits newest entries."""
     batcher = FrameBatcher(5)
-    for stamp in range(4):
-        batcher.add_frame(None, stamp=stamp)
-    batch = batcher.set_batch_size(2)
-    assert [e.stamp for e in batch] == [2, 3]
+    for time_s in range(4):
+        batcher.add(entry(time_s))
+    assert headers(batcher.set_batch_size(2)) == [2, 3]
     assert len(batcher) == 0 and batcher.batch_size == 2
 
 
 def test_increasing_batch_size_keeps_waiting_entries():
     """Check: increasing batch size keeps waiting entries."""
     batcher = FrameBatcher(2)
-    batcher.add_frame(None, stamp=0)
+    batcher.add(entry(0))
     assert batcher.set_batch_size(3) is None
-    batcher.add_frame(None, stamp=1)
-    assert [e.stamp for e in batcher.add_frame(None, stamp=2)] == [0, 1, 2]
+    batcher.add(entry(1))
+    assert headers(batcher.add(entry(2))) == [0, 1, 2]
 
 
-def test_reducing_to_exact_fill_and_flush_and_clear():
-    """Check: reducing to exact fill and flush and clear."""
+def test_reducing_to_exact_fill():
+    """Check: reducing the size to exactly the waiting entries emits them."""
     batcher = FrameBatcher(4)
-    batcher.add_frame(None, stamp=0)
-    batcher.add_frame(None, stamp=1)
-    assert [e.stamp for e in batcher.set_batch_size(2)] == [0, 1]
-    batcher.add_frame(None, stamp=5)
-    assert [e.stamp for e in batcher.flush()] == [5]
-    assert batcher.flush() == []
-    batcher.add_frame(None)
-    batcher.clear()
+    batcher.add(entry(0))
+    batcher.add(entry(1))
+    assert headers(batcher.set_batch_size(2)) == [0, 1]
     assert len(batcher) == 0
+
+
+def test_a_gap_longer_than_the_max_age_starts_a_new_batch():
+    """Frames from before a gap are dropped, never averaged with later ones."""
+    batcher = FrameBatcher(3, max_age_s=0.5)
+    batcher.add(entry(10.0))
+    batcher.add(entry(10.1))
+    assert batcher.add(entry(12.0)) is None  # 1.9 s later: the two are stale
+    assert batcher.frames_expired == 2 and len(batcher) == 1
+    assert batcher.add(entry(12.1)) is None
+    assert headers(batcher.add(entry(12.2))) == [12.0, 12.1, 12.2]
+
+
+def test_frames_within_the_max_age_are_kept_and_the_limit_is_inclusive():
+    """A batch may span exactly ``max_age_s``."""
+    batcher = FrameBatcher(3, max_age_s=0.5)
+    batcher.add(entry(1.0))
+    batcher.add(entry(1.25))
+    assert headers(batcher.add(entry(1.5))) == [1.0, 1.25, 1.5]
+    assert batcher.frames_expired == 0
+
+
+def test_time_going_back_drops_the_waiting_frames():
+    """A looping bag or a reset simulation clock starts a new batch."""
+    batcher = FrameBatcher(2, max_age_s=0.5)
+    batcher.add(entry(100.0))
+    assert batcher.add(entry(3.0)) is None
+    assert batcher.frames_expired == 1
+    assert headers(batcher.add(entry(3.1))) == [3.0, 3.1]
+
+
+def test_no_age_limit_without_max_age_or_without_stamps():
+    """Check: entries without a time, or a batcher without a limit, keep everything."""
+    unlimited = FrameBatcher(2)
+    unlimited.add(entry(0.0))
+    assert headers(unlimited.add(entry(1000.0))) == [0.0, 1000.0]
+    unstamped = FrameBatcher(2, max_age_s=0.1)
+    unstamped.add(BatchEntry(None, True, header='a'))
+    assert headers(unstamped.add(entry(50.0))) == ['a', 50.0]
 
 
 @pytest.mark.parametrize('size', [0, -1, 2.5])

@@ -7,7 +7,7 @@ import cv2
 from digit_recognition.vision.frame_sources import (
     Backoff, CaptureSource, DemoSource, FolderSource, Frame, ReconnectingSource,
     SourceUnavailableError)
-from digit_recognition.vision.frame_sources import make_frame_source, open_frame_source
+from digit_recognition.vision.frame_sources import make_frame_source
 
 import numpy as np
 
@@ -34,6 +34,13 @@ def colour_frame(i, w=160, h=120):
     return frame
 
 
+def opened_source(spec, **options):
+    """Return the source ``spec`` names, opened."""
+    source = make_frame_source(spec, **options)
+    source.open()
+    return source
+
+
 def write_folder(path, count=3):
     """Write folder."""
     path.mkdir(exist_ok=True)
@@ -54,7 +61,7 @@ def write_video(path, count=6):
 def test_folder_source_reads_sorted_images_and_loops(tmp_path):
     """Check: folder source reads sorted images and loops."""
     write_folder(tmp_path / 'imgs')
-    source = open_frame_source(str(tmp_path / 'imgs'), width=160, height=120, loop=True)
+    source = opened_source(str(tmp_path / 'imgs'), width=160, height=120, loop=True)
     assert isinstance(source, FolderSource) and source.is_opened
     frames = [source.read() for _ in range(7)]
     assert all(isinstance(f, Frame) and f.label is None for f in frames)
@@ -68,7 +75,7 @@ def test_folder_source_reads_sorted_images_and_loops(tmp_path):
 def test_folder_source_ends_without_loop(tmp_path):
     """Check: folder source ends without loop."""
     write_folder(tmp_path / 'imgs', count=2)
-    source = open_frame_source(str(tmp_path / 'imgs'), width=0, height=0, loop=False)
+    source = opened_source(str(tmp_path / 'imgs'), width=0, height=0, loop=False)
     assert source.read() is not None and source.read() is not None
     assert source.read() is None and source.ended
     assert source.read() is None
@@ -77,7 +84,7 @@ def test_folder_source_ends_without_loop(tmp_path):
 def test_frames_are_fitted_to_requested_size(tmp_path):
     """Check: frames are fitted to requested size."""
     write_folder(tmp_path / 'imgs', count=1)
-    frame = open_frame_source(str(tmp_path / 'imgs'), width=64, height=64).read()
+    frame = opened_source(str(tmp_path / 'imgs'), width=64, height=64).read()
     assert frame.image.shape == (64, 64, 3)
     # Cover + centre crop keeps the aspect: the middle column stays the middle column.
     original = colour_frame(0)
@@ -89,7 +96,7 @@ def test_video_file_end_of_file_with_and_without_loop(tmp_path):
     """Check: video file end of file with and without loop."""
     video = tmp_path / 'clip.avi'
     write_video(video, count=4)
-    source = open_frame_source(str(video), width=160, height=120, loop=False)
+    source = opened_source(str(video), width=160, height=120, loop=False)
     assert isinstance(source, CaptureSource)
     frames = [source.read() for _ in range(4)]
     assert all(f is not None and f.image.shape == (120, 160, 3) for f in frames)
@@ -98,7 +105,7 @@ def test_video_file_end_of_file_with_and_without_loop(tmp_path):
     assert source.read() is None and source.ended
     source.close()
 
-    looping = open_frame_source(str(video), width=160, height=120, loop=True)
+    looping = opened_source(str(video), width=160, height=120, loop=True)
     colours = [int(looping.read().image[5, 5, 0]) for _ in range(10)]
     assert all(abs(c - e) < 8 for c, e in zip(colours, [0, 50, 100, 150] * 3, strict=False))
     assert not looping.ended

@@ -6,7 +6,7 @@ import cv2
 
 from digit_recognition.vision import image_encoding
 from digit_recognition.vision.image_encoding import (
-    array_to_image_fields, image_to_array, pixel_size, to_bgr8)
+    array_to_image_fields, image_to_array, to_bgr8)
 
 import numpy as np
 
@@ -30,7 +30,7 @@ def test_round_trip(encoding, array):
     """Check: every encoding survives array -> fields -> array unchanged."""
     fields = array_to_image_fields(array, encoding)
     assert (fields.height, fields.width, fields.encoding) == (5, 7, encoding)
-    assert fields.step == 7 * pixel_size(encoding)
+    assert fields.step == 7 * array.itemsize * (array.shape[2] if array.ndim == 3 else 1)
     assert len(fields.data) == fields.step * 5
     back = image_to_array(fields.height, fields.width, fields.encoding, fields.step,
                           fields.data, fields.is_bigendian)

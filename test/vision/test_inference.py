@@ -27,16 +27,21 @@ def model(request):
     return load_model(None, request.param)
 
 
-def test_backends_and_default_paths():
-    assert BACKENDS == ('keras', 'tflite')
-    for backend in BACKENDS:
-        path = default_model_path(backend)
-        assert path.parent == MODELS_DIR
-        assert path.is_file(), f'shipped {backend} model missing: {path}'
-    assert default_model_path('keras').suffix == '.keras'
-    assert default_model_path('tflite').suffix == '.tflite'
+def test_each_backend_loads_its_shipped_model_by_default(model):
+    """With no path, a backend loads its own file among the shipped models."""
+    assert model.backend in BACKENDS
+    assert Path(model.path) == default_model_path(model.backend)
+    assert Path(model.path).parent == MODELS_DIR
+    assert Path(model.path).suffix == {'keras': '.keras', 'tflite': '.tflite'}[model.backend]
     keras2 = default_model_path('keras').with_name('digit_cnn' + KERAS2_SUFFIX)
     assert keras2.is_file(), 'Keras 2 compatible model missing'
+
+
+@pytest.mark.parametrize('backend', ['onnx', '', 'TFLITE'])
+def test_an_unknown_backend_is_refused_naming_the_valid_ones(backend):
+    for call in (lambda: load_model(None, backend), lambda: default_model_path(backend)):
+        with pytest.raises(ValueError, match=', '.join(BACKENDS)):
+            call()
 
 
 def test_unknown_backend_lists_valid_ones():

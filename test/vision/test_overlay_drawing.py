@@ -1,7 +1,7 @@
 """Tests of the result overlay and the contact sheet."""
 
 from digit_recognition.vision.overlay_drawing import (
-    COLOR_DIGIT, COLOR_NO_DIGIT, draw_overlay, make_contact_sheet)
+    COLOR_DIGIT, COLOR_NO_DIGIT, COLOR_TEXT, COLOR_WRONG, draw_overlay, make_contact_sheet)
 from digit_recognition.vision.preprocessing import RegionOfInterest
 
 import numpy as np
@@ -57,21 +57,40 @@ def test_inset_in_corner():
     assert 44 <= len(rows) <= 52
 
 
-def test_true_label_is_shown():
-    """Check: true label is shown."""
+@pytest.mark.parametrize('truth,color', [(4, COLOR_TEXT), (9, COLOR_WRONG)])
+def test_true_label_is_shown_below_the_result_in_white_or_red(truth, color):
+    """The true digit goes under the result: white when it matches, red when not."""
     plain = draw_overlay(gray_frame(), None, 4, 0.9)
-    labelled = draw_overlay(gray_frame(), None, 4, 0.9, true_label=9)
-    assert not np.array_equal(plain, labelled)
+    labelled = draw_overlay(gray_frame(), None, 4, 0.9, true_label=truth)
+    differs = (plain != labelled).any(axis=2)
+    rows, columns = np.nonzero(differs)
+    plain_box_rows = np.nonzero((plain != 128).any(axis=2)[:, 2])[0]
+    assert rows.min() > plain_box_rows.max(), 'the truth must not cover the result'
+    assert columns.max() < 320, 'the truth stays in the top-left corner'
+    assert (labelled[differs] == color).all(axis=1).any()
+    other = draw_overlay(gray_frame(), None, 4, 0.9, true_label=(truth + 3) % 10)
+    assert not np.array_equal(labelled[differs], other[differs]), 'the digit is not drawn'
+
+
+def test_unknown_true_label_draws_nothing_extra():
+    """Check: a true label outside 0-9 (no digit in the frame) adds no text."""
+    plain = draw_overlay(gray_frame(), None, -1, 0.2)
+    assert np.array_equal(draw_overlay(gray_frame(), None, -1, 0.2, true_label=-1), plain)
 
 
 @pytest.mark.parametrize('shape', [(1, 1, 3), (5, 7, 3), (30, 20, 3), (40, 400, 3),
                                    (480, 640), (720, 1280, 4)])
 def test_any_frame_size(shape):
-    """Check: drawing works on any frame size, even 1x1, mono or BGRA."""
+    """Drawing works on any frame size, even 1x1, mono or BGRA, and on a copy."""
     frame = np.full(shape, 90, np.uint8)
+    before = frame.copy()
     out = draw_overlay(frame, RegionOfInterest(), 8, 0.5, fps=30.0,
                        inset_binary=np.full((50, 50), 255, np.uint8), true_label=8)
-    assert out.shape[:2] == shape[:2] and out.shape[2] == 3
+    assert out.shape == shape[:2] + (3,) and out.dtype == np.uint8
+    np.testing.assert_array_equal(frame, before)
+    if min(shape[:2]) >= 20:
+        # The result is readable: its text is drawn in the status colour.
+        assert (out == COLOR_DIGIT).all(axis=2).any()
 
 
 def test_contact_sheet_layout():

@@ -12,9 +12,9 @@ import sys
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
-from digit_recognition.nodes.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
+from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.frame_sources import Frame, make_frame_source, ReconnectingSource
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
@@ -41,8 +41,6 @@ PARAMETERS: List[ParameterSpec] = [
                   read_only=True),
 ]
 
-RETRY_LOG_PERIOD_S = 5.0
-
 
 class CameraNode(Node):
     """Reads frames on a timer and publishes them with a stamp and frame_id."""
@@ -59,7 +57,7 @@ class CameraNode(Node):
             empty_probability=self.params['demo_empty_probability'],
             hold_frames=self.params['demo_hold_frames'])
         self._source = ReconnectingSource(source)
-        self._image_publisher = self.create_publisher(Image, 'image_raw', IMAGE_PUBLISHER_QOS)
+        self._image_publisher = self.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
         self._truth_publisher = None
         self.frames_published = 0
         self.frames_failed = 0
@@ -98,7 +96,7 @@ class CameraNode(Node):
         self.get_logger().warning(
             f'camera {self._source.source.describe()} unavailable '
             f'({self._source.last_error}); retry {self._source.failures} with backoff',
-            throttle_duration_sec=RETRY_LOG_PERIOD_S)
+            throttle_duration_sec=WARN_PERIOD_S)
 
     def _publish(self, frame: Frame) -> None:
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.params['frame_id'])
@@ -109,7 +107,7 @@ class CameraNode(Node):
             # a publish; the frame is lost, the camera goes on.
             self.frames_failed += 1
             self.get_logger().warning(f'could not publish a frame: {error}',
-                                      throttle_duration_sec=RETRY_LOG_PERIOD_S)
+                                      throttle_duration_sec=WARN_PERIOD_S)
             return
         self.frames_published += 1
         if frame.label is not None:

@@ -12,7 +12,7 @@ import time
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.qos import IMAGE_QOS_CHOICES, image_subscription_qos, PREDICTION_QOS
 from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatError
@@ -36,8 +36,6 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('image_qos', 'reliable', 'QoS of the digit_input subscription',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
 ]
-
-WARN_PERIOD_S = 5.0
 
 
 class ClassifierNode(Node):
@@ -63,6 +61,7 @@ class ClassifierNode(Node):
         self._batcher = FrameBatcher(self.params['batch_size'])
         self.params.on_change(self._on_parameters_changed)
         self._publisher = self.create_publisher(DigitPrediction, 'prediction', PREDICTION_QOS)
+        self.frames_received = 0
         self.predictions_published = 0
         self.frames_dropped = 0
         self.create_subscription(Image, 'digit_input', self._on_digit_input,
@@ -75,6 +74,7 @@ class ClassifierNode(Node):
                 self._predict_and_publish(batch)
 
     def _on_digit_input(self, msg: Image) -> None:
+        self.frames_received += 1
         try:
             pixels = image_msg_to_array(msg)
         except ImageFormatError as error:
@@ -85,7 +85,7 @@ class ClassifierNode(Node):
                        f'{msg.encoding} {msg.width}x{msg.height}')
             return
         batch = self._batcher.add(BatchEntry(pixels, is_empty=not pixels.any(),
-                                             stamp=msg.header))
+                                             header=msg.header))
         if batch:
             self._predict_and_publish(batch)
 
@@ -95,7 +95,7 @@ class ClassifierNode(Node):
 
     def _predict_and_publish(self, batch: List[BatchEntry]) -> None:
         combined = predict_batch(batch, self.model.predict_proba, self.params['min_confidence'])
-        self._publisher.publish(prediction_message(combined, batch[-1].stamp))
+        self._publisher.publish(prediction_message(combined, batch[-1].header))
         self.predictions_published += 1
 
 

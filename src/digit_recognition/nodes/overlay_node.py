@@ -12,10 +12,10 @@ import time
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.qos import (
-    IMAGE_PUBLISHER_QOS, IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS)
+    IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
     array_to_image_msg, image_msg_to_array, image_msg_to_bgr8, ImageFormatError)
 from digit_recognition.vision.batching import NO_DIGIT
@@ -32,7 +32,6 @@ PARAMETERS: List[ParameterSpec] = [
                   choices=IMAGE_QOS_CHOICES, read_only=True),
 ]
 
-WARN_PERIOD_S = 5.0
 WATCHER_CHECK_PERIOD_S = 0.5
 FPS_SMOOTHING = 0.1
 
@@ -47,7 +46,7 @@ class OverlayNode(Node):
         super().__init__(self.NODE_NAME, **kwargs)
         self.params = ParameterTable(self, PARAMETERS)
         self._image_qos = image_subscription_qos(self.params['image_qos'])
-        self._publisher = self.create_publisher(Image, 'overlay', IMAGE_PUBLISHER_QOS)
+        self._publisher = self.create_publisher(Image, 'overlay', RELIABLE_IMAGE_QOS)
         self._prediction: Optional[DigitPrediction] = None
         self._prediction_time = 0.0
         self._threshold_image = None

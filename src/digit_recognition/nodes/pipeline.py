@@ -16,11 +16,16 @@ from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.node_runner import EXECUTORS, run_nodes
 from digit_recognition.nodes.overlay_node import OverlayNode
-from digit_recognition.nodes.preprocessor_node import PreprocessorNode
+from digit_recognition.nodes.preprocessor_node import PreprocessorNode, THRESHOLD_MODES
+from digit_recognition.vision.inference import BACKENDS
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 NODE_CLASSES = (CameraNode, PreprocessorNode, ClassifierNode, OverlayNode)
+"""The four nodes, in data-flow order."""
+
+NODE_NAMES = tuple(node_class.NODE_NAME for node_class in NODE_CLASSES)
+"""Their names, which are also their executables' names."""
 
 
 def installed_config_file(name: str) -> str:
@@ -63,8 +68,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument('--params-file', default=None,
                         help='parameters YAML (default: the installed one)')
     parser.add_argument('--source', help="camera source, e.g. 0, /dev/video1, a file, 'demo'")
-    parser.add_argument('--backend', choices=('keras', 'tflite'), help='classifier backend')
-    parser.add_argument('--threshold-mode', choices=('fixed', 'otsu', 'adaptive'))
+    parser.add_argument('--backend', choices=BACKENDS, help='classifier backend')
+    parser.add_argument('--threshold-mode', choices=THRESHOLD_MODES)
     parser.add_argument('--threshold', type=int,
                         help='fixed threshold 0-255 (implies --threshold-mode fixed)')
     parser.add_argument('--executor', choices=EXECUTORS, default='single',

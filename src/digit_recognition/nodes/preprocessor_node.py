@@ -11,10 +11,10 @@ from dataclasses import replace
 import sys
 from typing import List, Optional
 
-from digit_recognition.nodes.node_runner import run_nodes
+from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.qos import (
-    IMAGE_PUBLISHER_QOS, IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS)
+    IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
     array_to_image_msg, image_msg_to_bgr8, ImageFormatError)
 from digit_recognition.vision.preprocessing import (
@@ -23,6 +23,9 @@ import numpy as np
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
+
+THRESHOLD_MODES = tuple(mode.value for mode in ThresholdMode)
+"""Values of ``threshold_mode`` (and of the pipeline's ``--threshold-mode``)."""
 
 PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('roi_x', CENTRED, 'left edge of the region of interest; -1 centres it',
@@ -33,15 +36,13 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('roi_height', 200, 'height of the region of interest', 1, 16384),
     ParameterSpec('threshold_mode', ThresholdMode.ADAPTIVE.value,
                   "'fixed' uses threshold; 'otsu' and 'adaptive' follow the light",
-                  choices=tuple(mode.value for mode in ThresholdMode)),
+                  choices=THRESHOLD_MODES),
     ParameterSpec('threshold', 128, "gray level below which a pixel is ink in mode 'fixed'; "
                   "setting it at run time switches threshold_mode to 'fixed'", 0, 255),
     ParameterSpec('remove_lines', True, 'remove ruled-paper lines before finding the digit'),
     ParameterSpec('image_qos', 'reliable', 'QoS of the image_raw subscription',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
 ]
-
-WARN_PERIOD_S = 5.0
 
 
 def config_from_parameters(params: ParameterTable) -> PreprocessConfig:
@@ -66,9 +67,9 @@ class PreprocessorNode(Node):
         self._config = config_from_parameters(self.params)
         self._mode_timer = None
         self.params.on_change(self._on_parameters_changed)
-        self._input_publisher = self.create_publisher(Image, 'digit_input', IMAGE_PUBLISHER_QOS)
+        self._input_publisher = self.create_publisher(Image, 'digit_input', RELIABLE_IMAGE_QOS)
         self._threshold_publisher = self.create_publisher(
-            Image, 'threshold_image', IMAGE_PUBLISHER_QOS)
+            Image, 'threshold_image', RELIABLE_IMAGE_QOS)
         self._roi_publisher = self.create_publisher(RoiMsg, 'roi', LATCHED_QOS)
         self._last_roi: Optional[RegionOfInterest] = None
         self.frames_processed = 0

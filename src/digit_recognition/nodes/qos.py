@@ -19,10 +19,11 @@ from rclpy.qos import (
 IMAGE_QOS_CHOICES = ('reliable', 'sensor_data')
 """Values of the nodes' ``image_qos`` parameter."""
 
-IMAGE_PUBLISHER_QOS = QoSProfile(
+RELIABLE_IMAGE_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=5,
     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
-"""Every image publisher (camera, preprocessor outputs, overlay)."""
+"""Every image publisher (camera, preprocessor outputs, overlay), and the image
+subscriptions when ``image_qos`` is ``reliable``."""
 
 PREDICTION_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=10,
@@ -40,5 +41,5 @@ def image_subscription_qos(choice: str) -> QoSProfile:
     if choice == 'sensor_data':
         return qos_profile_sensor_data
     if choice == 'reliable':
-        return IMAGE_PUBLISHER_QOS
+        return RELIABLE_IMAGE_QOS
     raise ValueError(f'image_qos must be one of {IMAGE_QOS_CHOICES}, got {choice!r}')

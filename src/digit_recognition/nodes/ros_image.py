@@ -18,11 +18,10 @@ try:
 except ImportError:  # no ROS cv_bridge here (PyPI wheels): use image_encoding
     CvBridge = None
 
-__all__ = ['HAVE_CV_BRIDGE', 'ImageFormatError', 'image_msg_to_array', 'image_msg_to_bgr8',
+__all__ = ['ImageFormatError', 'image_msg_to_array', 'image_msg_to_bgr8',
            'array_to_image_msg']
 
-HAVE_CV_BRIDGE = CvBridge is not None
-_bridge = CvBridge() if HAVE_CV_BRIDGE else None
+_bridge = CvBridge() if CvBridge is not None else None
 
 
 def image_msg_to_array(msg: Image) -> np.ndarray:

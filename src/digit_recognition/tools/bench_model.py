@@ -39,7 +39,8 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _version(distribution: str) -> str:
+def package_version(distribution: str) -> str:
+    """Return the installed version of ``distribution``, or ``'not installed'``."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -102,7 +103,8 @@ def run(repeats: int, threads: int) -> str:
         f'- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} '
         f'{platform.machine()}',
         f'- Python {platform.python_version()}, TensorFlow {tf.__version__}, '
-        f'Keras {_version("keras")}, LiteRT (ai-edge-litert) {_version("ai-edge-litert")}, '
+        f'Keras {package_version("keras")}, '
+        f'LiteRT (ai-edge-litert) {package_version("ai-edge-litert")}, '
         f'numpy {np.__version__}',
         f'- models: `{keras_model.path.name}`, `{tflite_model.path.name}` '
         f'(TFLite via {tflite_model.runtime})',

@@ -25,7 +25,6 @@ CPU time and peak RSS come from ``psutil`` / ``/proc`` on the workers' pids.
 import argparse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-import importlib.metadata
 import json
 import os
 import platform
@@ -42,12 +41,11 @@ from typing import Any, Dict, List, Optional, Sequence
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.node_runner import EXECUTORS, run_nodes
 from digit_recognition.nodes.pipeline import (
-    default_params_file, installed_config_file, NODE_CLASSES)
+    default_params_file, installed_config_file, NODE_CLASSES, NODE_NAMES)
 from digit_recognition.nodes.qos import PREDICTION_QOS
-from digit_recognition.tools.bench_model import cpu_model
+from digit_recognition.tools.bench_model import cpu_model, package_version
 from digit_recognition.tools.ros_isolation import isolate_ros_traffic
-from digit_recognition.tools.soak import (
-    CallbackCounter, MAX_CAMERA_FPS, write_frame_folder)
+from digit_recognition.tools.soak import MAX_CAMERA_FPS, write_frame_folder
 import numpy as np
 import psutil
 from rcl_interfaces.srv import SetParameters
@@ -56,9 +54,6 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-
-NODE_NAMES = ('camera', 'preprocessor', 'classifier', 'overlay')
-"""The pipeline's nodes, in launch order."""
 
 COUNTERS_PREFIX = 'BENCH-COUNTERS '
 """Start of a worker's stdout line carrying its counters as JSON."""
@@ -94,11 +89,8 @@ class PredictBaseline:
 
 def _node_counters(node: Node) -> Dict[str, int]:
     names = ('frames_published', 'frames_processed', 'frames_dropped',
-             'predictions_published', 'frames_drawn')
+             'frames_received', 'predictions_published', 'frames_drawn')
     counters = {name: int(getattr(node, name)) for name in names if hasattr(node, name)}
-    received = getattr(node, 'bench_received', None)
-    if received is not None:
-        counters['frames_received'] = received.count
     params = getattr(node, 'params', None)
     if params is not None and 'batch_size' in params.values:
         counters['batch_size'] = int(params['batch_size'])
@@ -118,10 +110,8 @@ def run_worker(name: str, baseline: bool, ros_args: List[str],
 
     def factory(node_class=None):
         node = node_class()
-        if node_class.NODE_NAME == 'classifier':
-            node.bench_received = CallbackCounter(node, 'digit_input')
-            if baseline:
-                node.model = PredictBaseline(node.model)
+        if node_class.NODE_NAME == 'classifier' and baseline:
+            node.model = PredictBaseline(node.model)
         nodes.append(node)
         return node
 
@@ -425,13 +415,6 @@ def measure(config: Config, frame_folder: str, work_dir: str, monitor: Monitor,
     return row
 
 
-def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return '-'
-
-
 def _per_process(values: Dict[str, float], fmt: str) -> str:
     if list(values) == ['pipeline']:
         return format(values['pipeline'], fmt)
@@ -454,11 +437,12 @@ def report(rows: Sequence[Row], seconds: float, load: Sequence[float] = ()) -> s
         f'{platform.machine()}, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM; '
         f'1-min load average before -> after the bench: {load_text} (other work on the '
         'machine skews the numbers)',
-        f'- Python {platform.python_version()}, rclpy {_version("ros-rclpy")} '
+        f'- Python {platform.python_version()}, rclpy {package_version("ros-rclpy")} '
         f'({rclpy.get_rmw_implementation_identifier()}), TensorFlow '
-        f'{_version("tensorflow-cpu")}, Keras {_version("keras")}, LiteRT '
-        f'{_version("ai-edge-litert")}, OpenCV {_version("opencv-python-headless")}, '
-        f'numpy {_version("numpy")}, psutil {_version("psutil")}',
+        f'{package_version("tensorflow-cpu")}, Keras {package_version("keras")}, LiteRT '
+        f'{package_version("ai-edge-litert")}, '
+        f'OpenCV {package_version("opencv-python-headless")}, '
+        f'numpy {package_version("numpy")}, psutil {package_version("psutil")}',
         f'- input: 50 prepared 640x480 demo frames (BMP folder, looping) through the real '
         f'camera node; {seconds:.0f} s measured per phase after warm-up; batch of 5',
         '- latency: prediction arrival at a monitor node (another process) minus the camera '

@@ -18,8 +18,9 @@ from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.node_runner import EXECUTORS, make_executor
 from digit_recognition.nodes.pipeline import default_params_file, node_factories
-from digit_recognition.nodes.qos import IMAGE_PUBLISHER_QOS, PREDICTION_QOS
+from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import image_msg_to_bgr8
+from digit_recognition.vision.inference import BACKENDS
 from digit_recognition.vision.overlay_drawing import make_contact_sheet
 import numpy as np
 import rclpy
@@ -67,7 +68,7 @@ class DemoMonitor(Node):
                                  QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
         self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
                                  PREDICTION_QOS)
-        self.create_subscription(Image, 'overlay', self._on_overlay, IMAGE_PUBLISHER_QOS)
+        self.create_subscription(Image, 'overlay', self._on_overlay, RELIABLE_IMAGE_QOS)
 
     def _on_truth(self, msg: DigitPrediction) -> None:
         key = stamp_key(msg.header.stamp)
@@ -200,7 +201,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--frames', type=int, default=600, help='camera frames to run')
     parser.add_argument('--fps', type=float, default=30.0, help='demo camera frame rate')
-    parser.add_argument('--backend', choices=('tflite', 'keras'), default='tflite')
+    parser.add_argument('--backend', choices=BACKENDS, default='tflite')
     parser.add_argument('--output-dir', default='out', help='where the contact sheet goes')
     parser.add_argument('--seed', type=int, default=0, help='demo camera seed')
     parser.add_argument('--executor', choices=EXECUTORS, default='single')

@@ -35,6 +35,7 @@ from digit_recognition.nodes.preprocessor_node import PreprocessorNode
 from digit_recognition.nodes.qos import PREDICTION_QOS
 from digit_recognition.tools.ros_isolation import isolate_ros_traffic
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
+from digit_recognition.vision.inference import BACKENDS
 import psutil
 import rclpy
 from rclpy.context import Context
@@ -74,29 +75,6 @@ def write_frame_folder(folder: str, count: int = 50, seed: int = 0,
         cv2.imwrite(os.path.join(folder, f'frame_{index:05d}{FRAME_EXTENSION}'), frame)
         labels.append(int(label))
     return labels
-
-
-class CallbackCounter:
-    """Wraps a subscription's callback and counts the messages it was given."""
-
-    def __init__(self, node: Node, topic: str) -> None:
-        """Wrap the subscription of ``node`` whose topic name ends in ``topic``.
-
-        Raises:
-            LookupError: if the node has no such subscription.
-
-        """
-        self.count = 0
-        for subscription in node.subscriptions:
-            if subscription.topic_name.rstrip('/').endswith('/' + topic):
-                inner = subscription.callback
-
-                def counted(msg, inner=inner):
-                    self.count += 1
-                    return inner(msg)
-                subscription.callback = counted
-                return
-        raise LookupError(f'{node.get_name()} has no subscription to {topic}')
 
 
 @dataclass
@@ -219,7 +197,6 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
         preprocessor = next(n for n in nodes if isinstance(n, PreprocessorNode))
         classifier = next(n for n in nodes if isinstance(n, ClassifierNode))
         result.batch_size = classifier.params['batch_size']
-        received = CallbackCounter(classifier, 'digit_input')
         monitor = Node('soak_monitor', context=context)
         nodes.append(monitor)
 
@@ -237,7 +214,7 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
             result.frames_published = camera.frames_published
             result.frames_processed = preprocessor.frames_processed
             result.preprocessor_dropped = preprocessor.frames_dropped
-            result.classifier_received = received.count
+            result.classifier_received = classifier.frames_received
             result.classifier_dropped = classifier.frames_dropped
             result.predictions_published = classifier.predictions_published
 
@@ -292,7 +269,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--frames', type=int, default=20000, help='camera frames to push')
     parser.add_argument('--warmup-frames', type=int, default=2000,
                         help='frames before the reference RSS is measured')
-    parser.add_argument('--backend', choices=('tflite', 'keras'), default='tflite')
+    parser.add_argument('--backend', choices=BACKENDS, default='tflite')
     parser.add_argument('--rss-limit', type=float, default=0.05,
                         help='allowed relative RSS growth after the warm-up (0.05 = 5%%)')
     parser.add_argument('--timeout', type=float, default=900.0,

@@ -31,10 +31,10 @@ class BatchEntry:
     uint8 0-255 as the model contract allows; may be None if empty."""
     is_empty: bool = False
     """True when the preprocessor found no digit; the model is not run on it."""
-    stamp: Any = None
-    """The frame's time stamp (e.g. a ROS ``Time`` or header), passed through."""
-    extra: Any = None
-    """Anything else the caller wants back with the batch (frame id, true label...)."""
+    header: Any = None
+    """The frame's message header (stamp and frame_id), passed through."""
+    time_s: float | None = None
+    """The frame's time stamp in seconds, for the batch's age limit; None: no limit."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,27 @@ class CombinedPrediction:
 
 
 class FrameBatcher:
-    """Collects per-frame entries and hands them back ``batch_size`` at a time."""
+    """Collects per-frame entries and hands them back ``batch_size`` at a time.
 
-    def __init__(self, batch_size: int = 5) -> None:
-        """Create an empty batcher; ``batch_size`` must be at least 1."""
+    A batch never spans more than ``max_age_s`` seconds of frame time: when a frame
+    arrives, the waiting frames stamped more than ``max_age_s`` before it (or after
+    it: time went back, as when a bag loops) are dropped, not averaged with it. So a
+    gap in the stream (region dropped, camera paused, file ended) starts a new batch.
+    """
+
+    def __init__(self, batch_size: int = 5, max_age_s: float | None = None) -> None:
+        """Create an empty batcher.
+
+        Args:
+            batch_size: frames per batch, at least 1.
+            max_age_s: the longest span of frame time in one batch; None: no limit.
+
+        """
         self._batch_size = _check_size(batch_size)
+        self.max_age_s = max_age_s
         self._entries: list[BatchEntry] = []
+        self.frames_expired = 0
+        """Waiting frames dropped because they were too old for the next frame's batch."""
 
     @property
     def batch_size(self) -> int:
@@ -70,15 +85,11 @@ class FrameBatcher:
 
     def add(self, entry: BatchEntry) -> list[BatchEntry] | None:
         """Add one frame; return the full batch (oldest first) once it is complete."""
+        self._drop_expired(entry.time_s)
         self._entries.append(entry)
         if len(self._entries) >= self._batch_size:
             return self._take(self._batch_size)
         return None
-
-    def add_frame(self, model_input: np.ndarray | None, is_empty: bool = False,
-                  stamp: Any = None, extra: Any = None) -> list[BatchEntry] | None:
-        """Shorthand for ``add(BatchEntry(model_input, is_empty, stamp, extra))``."""
-        return self.add(BatchEntry(model_input, is_empty, stamp, extra))
 
     def set_batch_size(self, batch_size: int) -> list[BatchEntry] | None:
         """Change the batch size at runtime.
@@ -98,13 +109,13 @@ class FrameBatcher:
             return self._take(self._batch_size)
         return None
 
-    def flush(self) -> list[BatchEntry]:
-        """Return whatever is waiting (possibly a partial or empty batch) and reset."""
-        return self._take(len(self._entries))
-
-    def clear(self) -> None:
-        """Drop the waiting entries."""
-        self._entries.clear()
+    def _drop_expired(self, now_s: float | None) -> None:
+        if self.max_age_s is None or now_s is None:
+            return
+        kept = [entry for entry in self._entries if entry.time_s is None
+                or 0.0 <= now_s - entry.time_s <= self.max_age_s]
+        self.frames_expired += len(self._entries) - len(kept)
+        self._entries = kept
 
     def _take(self, count: int) -> list[BatchEntry]:
         batch = self._entries[:count]

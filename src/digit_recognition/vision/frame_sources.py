@@ -378,21 +378,6 @@ def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float
     return CaptureSource(spec, CaptureSource.FILE, width, height, fps, loop)
 
 
-def open_frame_source(spec: str, width: int = 640, height: int = 480, fps: float = 30.0,
-                      loop: bool = True, seed: int = 0,
-                      empty_probability: float = 0.0) -> FrameSource:
-    """Create the source a spec names, like :func:`make_frame_source`, and open it.
-
-    Raises:
-        SourceUnavailableError: if it cannot be opened now.
-        ValueError: on an empty spec.
-
-    """
-    source = make_frame_source(spec, width, height, fps, loop, seed, empty_probability)
-    source.open()
-    return source
-
-
 class Backoff:
     """Exponential retry delays: ``initial``, doubled each failure, capped at ``maximum``."""
 

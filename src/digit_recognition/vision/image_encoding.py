@@ -61,12 +61,6 @@ def canonical_encoding(encoding: str) -> str:
     return name
 
 
-def pixel_size(encoding: str) -> int:
-    """Return the bytes per pixel of an encoding."""
-    channels, dtype = _FORMATS[canonical_encoding(encoding)]
-    return channels * dtype.itemsize
-
-
 def image_to_array(height: int, width: int, encoding: str, step: int, data: Buffer,
                    is_bigendian: bool = False) -> np.ndarray:
     """View a raw image buffer as a numpy array, without copying when possible.

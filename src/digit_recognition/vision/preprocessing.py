@@ -138,8 +138,6 @@ class PreprocessConfig:
     """Components smaller than this fraction of the largest one are noise."""
     thicken_thin_strokes: bool = True
     """Dilate very thin and erode marker-thick strokes towards MNIST's stroke width."""
-    soft_ink: bool = False
-    """Scale the ink darkness instead of the 0/255 mask (measured slightly worse)."""
 
 
 @dataclasses.dataclass
@@ -214,16 +212,15 @@ def _ink_level(relative: np.ndarray, candidates: np.ndarray) -> float:
     return float(np.searchsorted(np.cumsum(hist), 0.9 * total))
 
 
-def _threshold(gray: np.ndarray,
-               config: PreprocessConfig) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return the uint8 0/255 ink mask of the gray ROI, and ink intensity (or None)."""
+def _threshold(gray: np.ndarray, config: PreprocessConfig) -> np.ndarray:
+    """Return the uint8 0/255 ink mask of the gray ROI."""
     mode = ThresholdMode(config.threshold_mode)
     if mode is ThresholdMode.FIXED:
         # THRESH_BINARY_INV keeps v <= t as ink; v < t exactly means v <= t - 1.
         t = int(config.threshold)
         if t <= 0:
-            return np.zeros_like(gray), None
-        return cv2.threshold(gray, t - 1, 255, cv2.THRESH_BINARY_INV)[1], None
+            return np.zeros_like(gray)
+        return cv2.threshold(gray, t - 1, 255, cv2.THRESH_BINARY_INV)[1]
     paper = estimate_paper(gray)
     absolute, relative = _darkness(gray, paper)
     min_rel = int(round(255 * config.min_relative_contrast))
@@ -232,18 +229,15 @@ def _threshold(gray: np.ndarray,
         cv2.threshold(relative, min_rel - 1, 255, cv2.THRESH_BINARY)[1])
     level = _ink_level(relative, significant)
     if level <= 0:
-        return np.zeros_like(gray), None
+        return np.zeros_like(gray)
     if mode is ThresholdMode.OTSU:
         t, _ = cv2.threshold(relative, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     else:
         t = config.relative_threshold * level
     # Ink: relatively dark enough, and also absolutely (no ink in sensor noise).
     t = int(np.ceil(max(t, min_rel)))
-    mask = cv2.bitwise_and(significant,
+    return cv2.bitwise_and(significant,
                            cv2.threshold(relative, t - 1, 255, cv2.THRESH_BINARY)[1])
-    # Ink intensity scaled so the typical stroke is full white, like MNIST's.
-    intensity = cv2.convertScaleAbs(relative, alpha=255.0 / max(level, 1.0))
-    return mask, intensity
 
 
 def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarray:
@@ -369,8 +363,7 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * cv2.countNonZero(mask) / perimeter
 
 
-def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True,
-                    intensity: np.ndarray | None = None) -> np.ndarray:
+def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True) -> np.ndarray:
     """MNIST-normalise a digit into a 28x28 float32 image.
 
     Crops to the bounding box of ``mask``, scales it into 20x20 keeping the aspect
@@ -381,8 +374,6 @@ def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True,
     Args:
         mask: uint8 digit mask, ink non-zero; gives the bounding box and stroke width.
         thicken_thin_strokes: adapt the stroke width towards MNIST's.
-        intensity: uint8 ink image of the mask's shape (255 = full ink) to scale
-            instead of the mask itself; None to scale the mask.
 
     Returns:
         ``(28, 28)`` float32 in [0, 1]; all zero when the mask is empty.
@@ -393,7 +384,7 @@ def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True,
         return out_empty
     x, y, w, h = cv2.boundingRect(mask)
     shape = mask[y:y + h, x:x + w]
-    digit = shape if intensity is None else intensity[y:y + h, x:x + w]
+    digit = shape
     side = max(w, h)
     if thicken_thin_strokes and side >= DIGIT_BOX_SIDE:
         want = MNIST_STROKE_WIDTH * side / DIGIT_BOX_SIDE
@@ -459,7 +450,7 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         return PreprocessResult(empty_input, nothing, nothing, True, None, True)
     crop = frame[box.y:box.y + box.height, box.x:box.x + box.width]
     gray = _to_gray(crop)
-    binary, intensity = _threshold(gray, config)
+    binary = _threshold(gray, config)
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction)
     area = box.width * box.height
@@ -470,10 +461,5 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         is_empty = max(dw, dh) < config.min_digit_size * min(box.width, box.height)
     if is_empty:
         return PreprocessResult(empty_input, binary, np.zeros_like(digit), True, box, clipped)
-    soft = None
-    if config.soft_ink and intensity is not None:
-        # Keep the anti-aliased rim around the kept strokes, nothing else.
-        rim = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-        soft = cv2.bitwise_and(intensity, rim)
-    model_input = normalize_digit(digit, config.thicken_thin_strokes, soft)
+    model_input = normalize_digit(digit, config.thicken_thin_strokes)
     return PreprocessResult(model_input, binary, digit, False, box, clipped)
