@@ -2,7 +2,6 @@
 
 import os
 import random
-import socket
 
 _ISOLATED_MARK = 'DIGIT_RECOGNITION_ISOLATED_DOMAIN'
 
@@ -10,35 +9,46 @@ MAX_DOMAIN_ID = 232
 """Highest domain whose DDS ports fit below 65536 (Fast DDS's default port mapping)."""
 
 
-def _domain_in_use(domain: int) -> bool:
-    """Return True when a participant on this host already uses ``domain``.
+DOMAIN_PORT_BASE = 7400
+DOMAIN_PORT_GAIN = 250
+"""RTPS port mapping: domain ``d`` uses the UDP ports from 7400 + 250 d, 250 of them."""
 
-    The RTPS discovery ports of a domain (multicast 7400 + 250 d, first unicast
-    7410 + 250 d) are bound by its first participant; binding them without
-    SO_REUSEADDR then fails.
-    """
-    for port in (7400 + 250 * domain, 7410 + 250 * domain):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind(('', port))
-            except OSError:
-                return True
-    return False
+
+def _bound_udp_ports() -> set:
+    """Return the UDP ports bound on this host's network (Linux; empty elsewhere)."""
+    ports = set()
+    for table in ('/proc/net/udp', '/proc/net/udp6'):
+        try:
+            with open(table) as rows:
+                next(rows)
+                ports.update(int(row.split()[1].rsplit(':', 1)[1], 16) for row in rows)
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue
+    return ports
+
+
+def _domain_in_use(domain: int, bound_ports: set) -> bool:
+    """Return True when a participant on this host's network may use ``domain``."""
+    first = DOMAIN_PORT_BASE + DOMAIN_PORT_GAIN * domain
+    return any(first <= port < first + DOMAIN_PORT_GAIN for port in bound_ports)
 
 
 def isolate_ros_traffic() -> None:
     """Use a DDS domain of this process tree's own, discovered on this host only.
 
     For tests, benchmarks and soak runs: set before rclpy creates a participant. The
-    domain is the first one not in use on this host, in an order derived from the
-    process id, so parallel runs differ; subprocesses inherit it (a process that finds
-    it already chosen keeps it). Without this, another pipeline on the machine, or the
-    robot's own nodes, would be counted too.
+    domain is the first one whose ports nobody on this host's network has bound (other
+    users' tests, benchmarks, pipelines), in an order derived from the process id, so
+    parallel runs differ; subprocesses inherit it (a process that finds it already
+    chosen keeps it). Without this, another pipeline on the machine, or the robot's own
+    nodes, would be counted too.
     """
-    if os.environ.get(_ISOLATED_MARK) != os.environ.get('ROS_DOMAIN_ID'):
+    chosen_before = os.environ.get(_ISOLATED_MARK)
+    if chosen_before is None or chosen_before != os.environ.get('ROS_DOMAIN_ID'):
         domains = list(range(1, MAX_DOMAIN_ID + 1))
         random.Random(os.getpid()).shuffle(domains)
-        chosen = next((d for d in domains if not _domain_in_use(d)), domains[0])
+        bound = _bound_udp_ports()
+        chosen = next((d for d in domains if not _domain_in_use(d, bound)), domains[0])
         os.environ['ROS_DOMAIN_ID'] = str(chosen)
         os.environ[_ISOLATED_MARK] = os.environ['ROS_DOMAIN_ID']
     os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # Iron and newer
