@@ -71,10 +71,10 @@ def test_frames_cross_processes_through_the_profiles_shared_memory(ros_context, 
         assert (frames[-1].width, frames[-1].height) == (640, 480)
         owned = {path for path, size in fastdds_segments(camera.pid).items()
                  if size >= PROFILE_SEGMENT_BYTES}
-        assert owned, f'the camera maps no segment of the profile\'s size: ' \
-            f'{fastdds_segments(camera.pid)}'
+        assert owned, ("the camera maps no segment of the profile's size: "
+                       f'{fastdds_segments(camera.pid)}')
         assert owned & set(fastdds_segments(preprocessor.pid)), \
-            'the preprocessor does not read the camera\'s shared memory'
+            "the preprocessor does not read the camera's shared memory"
     finally:
         for process in (camera, preprocessor):
             process.send_signal(2)

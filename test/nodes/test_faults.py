@@ -19,7 +19,7 @@ import cv2
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
-from digit_recognition.nodes.node_runner import make_executor
+from digit_recognition.nodes.node_runner import make_executor, WARN_PERIOD_S
 from digit_recognition.nodes.preprocessor_node import (
     config_from_parameters, PARAMETERS as PREPROCESSOR_PARAMETERS, PreprocessorNode,
     THRESHOLD_MODES)
@@ -164,7 +164,31 @@ def _warning_lines(text):
     return lines
 
 
+GARBAGE_MESSAGES = 1000
+"""Malformed images sent back to back, as fast as the publisher takes them."""
+
+PREPROCESSOR_WARNING_SITES = 3
+"""Throttled warnings in the preprocessor's image callback (each throttled on its own)."""
+
+
+def _publish_until(executor, publisher, message, condition, timeout=60.0):
+    """Publish ``message`` every 50 ms until ``condition()``; False after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        if publisher.get_subscription_count():
+            publisher.publish(message)
+        _spin_for(executor, 0.05)
+    return True
+
+
 def test_garbage_images_at_full_rate(ros_context, tmp_path, known_frame):
+    """Garbage back to back: the node survives, logs throttled, and still predicts.
+
+    Only what holds on any machine is asserted: how many frames a busy machine gets
+    through during the flood is not.
+    """
     frame, digit = known_frame
     stderr_path = tmp_path / 'preprocessor.log'
     with open(stderr_path, 'w') as stderr:
@@ -181,44 +205,34 @@ def test_garbage_images_at_full_rate(ros_context, tmp_path, known_frame):
     executor.add_node(probe)
     valid = array_to_image_msg(frame, 'bgr8', Header(frame_id='valid'))
     try:
-        deadline = time.monotonic() + 30.0
-        while not predictions:  # up: frames in, a prediction out
-            assert preprocessor.poll() is None, stderr_path.read_text()
-            assert time.monotonic() < deadline, 'no prediction before the garbage'
-            if publisher.get_subscription_count():
-                publisher.publish(valid)
-            _spin_for(executor, 0.05)
+        assert _publish_until(executor, publisher, valid, lambda: predictions), \
+            'no prediction before the garbage:\n' + stderr_path.read_text()
         before = len(predictions)
 
         garbage = _garbage_messages(random.Random(7))
-        sent = valid_sent = refused = 0
-        started = time.monotonic()
-        while time.monotonic() - started < 4.0:
-            for message in (next(garbage), next(garbage), next(garbage), valid):
-                try:
-                    publisher.publish(message)
-                except RCLError:
-                    # Fast DDS refuses a sample while its reliable KEEP_LAST history is
-                    # full of fragments still being sent: the reader is saturated.
-                    refused += 1
-                    continue
-                if message is valid:
-                    valid_sent += 1
-                else:
-                    sent += 1
+        sent = refused = 0
+        while sent < GARBAGE_MESSAGES:
+            message = valid if sent % 4 == 3 else next(garbage)
+            try:
+                publisher.publish(message)
+            except RCLError:
+                # Fast DDS refuses a sample while its reliable KEEP_LAST history is
+                # full of fragments still being sent: the reader is saturated.
+                refused += 1
+                _spin_for(executor, 0.01)
+                continue
+            sent += 1
             executor.spin_once(timeout_sec=0.0)
-        during = len(predictions) - before
-        _spin_for(executor, 0.5)
-        after_garbage = len(predictions)
-        for _ in range(15):  # clean frames again: still working
-            publisher.publish(valid)
-            _spin_for(executor, 0.05)
-        assert spin_until(executor, lambda: len(predictions) >= after_garbage + 2, timeout=5.0)
+        assert preprocessor.poll() is None, 'the preprocessor died:\n' + stderr_path.read_text()
+        # Clean frames again: still working, and the right digit comes out again.
+        assert _publish_until(executor, publisher, valid, lambda: any(
+            p.digit == digit for p in predictions[before:])), \
+            f'no prediction of {digit} after the garbage: {[p.digit for p in predictions]}'
         assert preprocessor.poll() is None, 'the preprocessor died:\n' + stderr_path.read_text()
     finally:
         if preprocessor.poll() is None:
             preprocessor.send_signal(signal.SIGINT)
-        code = preprocessor.wait(timeout=10.0)
+        code = preprocessor.wait(timeout=30.0)
         executor.shutdown()
         classifier.destroy_node()
         probe.destroy_node()
@@ -226,23 +240,23 @@ def test_garbage_images_at_full_rate(ros_context, tmp_path, known_frame):
     log = stderr_path.read_text()
     assert code == 0, log
     assert 'Traceback' not in log, log
-    assert sent >= 1000, f'only {sent} garbage messages in 4 s ({refused} refused by DDS)'
-    assert during >= 3, f'only {during} predictions while {valid_sent} valid frames were sent'
+    # Garbage is dropped or (the tiny blank images) empty, never read as another digit.
     digits = [p.digit for p in predictions]
-    assert all(d in (digit, -1) for d in digits), f'wrong digits {digits}, expected {digit}'
-    assert digits.count(digit) >= 0.9 * len(digits), digits
-    # Throttled: each kind of warning at most once per 5 s (the node's period), never a flood.
+    assert set(digits) <= {digit, -1}, f'wrong digits {digits}, expected {digit}'
+    # Throttled: each warning at most once per 5 s (the node's period), never a flood.
     warnings = _warning_lines(log)
     assert warnings, f'no warning about the garbage was logged:\n{log}'
     span = max(t for t, _ in warnings) - min(t for t, _ in warnings)
+    allowed_per_site = 1 + math.ceil(span / WARN_PERIOD_S)
+    assert len(warnings) <= PREPROCESSOR_WARNING_SITES * allowed_per_site, log
     for kind, group in itertools.groupby(sorted(k for _, k in warnings)):
         count = len(list(group))
-        assert count <= 2 + math.ceil(span / 5.0), f'{count} x {kind!r}:\n{log}'
+        assert count <= 2 * allowed_per_site, f'{count} x {kind!r}:\n{log}'
     per_second = {}
     for stamp, _ in warnings:
         per_second[int(stamp)] = per_second.get(int(stamp), 0) + 1
-    assert max(per_second.values()) <= 4, f'log flood {per_second}:\n{log}'
-    assert len(log.splitlines()) < 40, log
+    assert max(per_second.values()) <= PREPROCESSOR_WARNING_SITES, \
+        f'log flood {per_second}:\n{log}'
 
 
 # ------------------------------------------------------------------ parameter flood
