@@ -32,8 +32,7 @@ def test_a_domain_whose_ports_are_bound_is_not_chosen():
     port = ros_isolation.DOMAIN_PORT_BASE + ros_isolation.DOMAIN_PORT_GAIN * domain + 11
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as participant_like:
         participant_like.bind(('127.0.0.1', port))
-        bound = ros_isolation._bound_udp_ports()
-        assert port in bound
-        assert ros_isolation._domain_in_use(domain, bound)
-        assert not ros_isolation._domain_in_use(domain - 1, bound)
-        assert not ros_isolation._domain_in_use(domain + 1, bound)
+        assert port in ros_isolation._bound_udp_ports()
+    assert ros_isolation._domain_in_use(domain, {port})
+    assert not ros_isolation._domain_in_use(domain - 1, {port})
+    assert not ros_isolation._domain_in_use(domain + 1, {port})
