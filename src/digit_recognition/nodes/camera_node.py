@@ -6,20 +6,30 @@ truth (``demo``), ``true_digit`` (``DigitPrediction`` with the frame's header, t
 true digit and confidence 1) so the pipeline can be checked and measured.
 A source that fails to open or stops delivering is retried with backoff; the node
 itself keeps running.
+
+With ``compressed_format`` ``jpeg`` or ``png`` it also publishes
+``image_raw/compressed`` (``sensor_msgs/CompressedImage``, as image_transport's
+compressed plugin does), compressing only while someone subscribes to it. Its health
+(connected or retrying, frame rate) goes to ``/diagnostics`` once a second.
 """
 
+import array
 import sys
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
+from digit_recognition.vision.compressed_images import (
+    COMPRESSIONS, DEFAULT_JPEG_QUALITY, encode_compressed)
 from digit_recognition.vision.frame_sources import Frame, make_frame_source, ReconnectingSource
+from digit_recognition.vision.health import FlowMonitor, HealthReport, Level
 from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
 PARAMETERS: List[ParameterSpec] = [
@@ -39,6 +49,10 @@ PARAMETERS: List[ParameterSpec] = [
                   0.0, 1.0, read_only=True),
     ParameterSpec('demo_seed', 0, 'demo: random seed of the generated frames', 0, 2**31 - 1,
                   read_only=True),
+    ParameterSpec('compressed_format', 'none', 'also publish image_raw/compressed in this '
+                  "format ('none': do not)", choices=('none',) + COMPRESSIONS, read_only=True),
+    ParameterSpec('jpeg_quality', DEFAULT_JPEG_QUALITY, 'JPEG quality of image_raw/compressed',
+                  1, 100),
 ]
 
 
@@ -59,6 +73,13 @@ class CameraNode(Node):
         self._source = ReconnectingSource(source)
         self._image_publisher = self.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
         self._truth_publisher = None
+        self._compressed_publisher = None
+        if self.params['compressed_format'] != 'none':
+            self._compressed_publisher = self.create_publisher(
+                CompressedImage, 'image_raw/compressed', RELIABLE_IMAGE_QOS)
+        self.flow = FlowMonitor('camera', 'frames published')
+        self._diagnostics = DiagnosticsPublisher(self, 'camera', self._health,
+                                                 hardware_id=source.describe())
         self.frames_published = 0
         self.frames_failed = 0
         self._reported_waiting = False
@@ -76,7 +97,7 @@ class CameraNode(Node):
     def _on_timer(self) -> None:
         # Like image_proc: no work while nobody listens. This also keeps the demo's
         # first frames from being lost before the pipeline is connected.
-        if self._image_publisher.get_subscription_count() == 0:
+        if not self._watched():
             return
         frame = self._source.read()
         if frame is None:
@@ -85,7 +106,31 @@ class CameraNode(Node):
         if self._reported_waiting:
             self.get_logger().info(f'{self._source.source.describe()} is delivering frames')
             self._reported_waiting = False
+        self.flow.received()
         self._publish(frame)
+
+    def _watched(self) -> bool:
+        return self._image_publisher.get_subscription_count() > 0 or (
+            self._compressed_publisher is not None
+            and self._compressed_publisher.get_subscription_count() > 0)
+
+    def _health(self) -> HealthReport:
+        state = self._source.state
+        problems = []
+        if state == ReconnectingSource.WAITING:
+            problems.append((Level.ERROR, f'camera unavailable, retry {self._source.failures}: '
+                                          f'{self._source.last_error}'))
+        elif state == ReconnectingSource.ENDED:
+            problems.append((Level.WARN, 'end of the source reached (loop is false)'))
+        idle = None
+        if not self._watched():
+            idle = f'nobody subscribes to {self._image_publisher.topic_name}'
+        return self.flow.report(idle=idle, problems=problems, values={
+            'camera': {ReconnectingSource.WAITING: 'retrying',
+                       ReconnectingSource.ENDED: 'ended'}.get(state, 'connected'),
+            'publish failures': str(self.frames_failed),
+            'target fps': str(self.params['fps']),
+        })
 
     def _report_no_frame(self) -> None:
         if self._source.state == ReconnectingSource.ENDED:
@@ -101,17 +146,32 @@ class CameraNode(Node):
     def _publish(self, frame: Frame) -> None:
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.params['frame_id'])
         try:
-            self._image_publisher.publish(array_to_image_msg(frame.image, 'bgr8', header))
+            if self._image_publisher.get_subscription_count() > 0:
+                self._image_publisher.publish(array_to_image_msg(frame.image, 'bgr8', header))
+            self._publish_compressed(frame, header)
         except _rclpy.RCLError as error:
             # A RELIABLE writer whose readers in other processes lag far behind can fail
             # a publish; the frame is lost, the camera goes on.
             self.frames_failed += 1
+            self.flow.dropped('publish failed')
             self.get_logger().warning(f'could not publish a frame: {error}',
                                       throttle_duration_sec=WARN_PERIOD_S)
             return
         self.frames_published += 1
+        self.flow.sent()
         if frame.label is not None:
             self._publish_truth(header, frame.label)
+
+    def _publish_compressed(self, frame: Frame, header: Header) -> None:
+        if (self._compressed_publisher is None
+                or self._compressed_publisher.get_subscription_count() == 0):
+            return
+        image_format, data = encode_compressed(
+            frame.image, 'bgr8', self.params['compressed_format'],
+            jpeg_quality=self.params['jpeg_quality'])
+        message = CompressedImage(header=header, format=image_format)
+        message.data = array.array('B', data)
+        self._compressed_publisher.publish(message)
 
     def _publish_truth(self, header: Header, label: int) -> None:
         if self._truth_publisher is None:

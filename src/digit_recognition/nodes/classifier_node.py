@@ -5,6 +5,13 @@ means the region held no digit). Every ``batch_size`` frames it runs the model o
 on the non-empty ones, averages their class probabilities
 (:func:`digit_recognition.vision.batching.combine_probabilities`) and publishes one
 ``DigitPrediction`` on ``prediction`` with the header of the newest frame.
+
+For other nodes it debounces the predictions
+(:class:`digit_recognition.vision.stability.StabilityFilter`): ``stable_digit``
+(latched) carries the reading once ``stable_count`` consecutive predictions agree, and
+again only when it changes; the ``read_digit`` service
+(:mod:`digit_recognition.nodes.read_digit`) waits for the next stable reading. Its
+health goes to ``/diagnostics`` once a second.
 """
 
 import sys
@@ -12,14 +19,20 @@ import time
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
-from digit_recognition.nodes.qos import IMAGE_QOS_CHOICES, image_subscription_qos, PREDICTION_QOS
+from digit_recognition.nodes.qos import (
+    IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS)
+from digit_recognition.nodes.read_digit import ReadDigitServer
 from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatError
 from digit_recognition.vision.batching import (
     BatchEntry, CombinedPrediction, DEFAULT_MIN_CONFIDENCE, FrameBatcher, predict_batch)
+from digit_recognition.vision.health import age_text, FlowMonitor, HealthReport
 from digit_recognition.vision.inference import BACKENDS, load_model
 from digit_recognition.vision.model_contract import INPUT_SIDE
+from digit_recognition.vision.stability import (
+    DEFAULT_STABLE_COUNT, StabilityFilter, StableReadings)
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -35,6 +48,8 @@ PARAMETERS: List[ParameterSpec] = [
                   'below this combined confidence the prediction is "no digit"', 0.0, 1.0),
     ParameterSpec('image_qos', 'reliable', 'QoS of the digit_input subscription',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
+    ParameterSpec('stable_count', DEFAULT_STABLE_COUNT, 'consecutive agreeing predictions '
+                  'that make a stable_digit (and answer read_digit)', 1, 100),
 ]
 
 
@@ -59,15 +74,25 @@ class ClassifierNode(Node):
             f'loaded {self.model.backend} model {self.model.path} in '
             f'{(time.perf_counter() - started) * 1000.0:.0f} ms')
         self._batcher = FrameBatcher(self.params['batch_size'])
+        self._stability = StabilityFilter(self.params['stable_count'],
+                                          self.params['min_confidence'])
         self.params.on_change(self._on_parameters_changed)
         self._publisher = self.create_publisher(DigitPrediction, 'prediction', PREDICTION_QOS)
         self.frames_received = 0
+        self._stable_publisher = self.create_publisher(DigitPrediction, 'stable_digit',
+                                                       LATCHED_QOS)
+        self._readings: StableReadings[DigitPrediction] = StableReadings()
+        self.read_digit = ReadDigitServer(self, self._readings)
+        self.flow = FlowMonitor('digit_input', 'predictions')
+        self._diagnostics = DiagnosticsPublisher(self, 'classification', self._health)
         self.predictions_published = 0
         self.frames_dropped = 0
         self.create_subscription(Image, 'digit_input', self._on_digit_input,
                                  image_subscription_qos(self.params['image_qos']))
 
     def _on_parameters_changed(self, names: List[str]) -> None:
+        self._stability.set_stable_count(self.params['stable_count'])
+        self._stability.min_confidence = self.params['min_confidence']
         if 'batch_size' in names:
             batch = self._batcher.set_batch_size(self.params['batch_size'])
             if batch:
@@ -75,6 +100,7 @@ class ClassifierNode(Node):
 
     def _on_digit_input(self, msg: Image) -> None:
         self.frames_received += 1
+        self.flow.received()
         try:
             pixels = image_msg_to_array(msg)
         except ImageFormatError as error:
@@ -91,12 +117,47 @@ class ClassifierNode(Node):
 
     def _drop(self, reason: str) -> None:
         self.frames_dropped += 1
+        self.flow.dropped('bad digit_input')
         self.get_logger().warning(reason, throttle_duration_sec=WARN_PERIOD_S)
 
     def _predict_and_publish(self, batch: List[BatchEntry]) -> None:
+        started = time.perf_counter()
         combined = predict_batch(batch, self.model.predict_proba, self.params['min_confidence'])
-        self._publisher.publish(prediction_message(combined, batch[-1].header))
+        self.flow.worked(time.perf_counter() - started)
+        message = prediction_message(combined, batch[-1].header)
+        self._publisher.publish(message)
         self.predictions_published += 1
+        self.flow.sent()
+        self._update_stable_digit(message)
+
+    def _update_stable_digit(self, prediction: DigitPrediction) -> None:
+        update = self._stability.update(prediction.digit, prediction.confidence)
+        if not update.confirmed:
+            return
+        stable = DigitPrediction(header=prediction.header, digit=update.reading,
+                                 confidence=prediction.confidence,
+                                 probabilities=prediction.probabilities,
+                                 frame_count=prediction.frame_count)
+        if update.changed:
+            self._stable_publisher.publish(stable)
+        self._readings.confirm(stable)
+
+    def _health(self) -> HealthReport:
+        stable = self._stability.stable
+        return self.flow.report(work_name='inference time per batch (ms)', values={
+            'seconds since last prediction': age_text(self.flow.seconds_since_output()),
+            'stable digit': ('none yet' if stable is None else
+                             'no digit' if stable == DigitPrediction.NO_DIGIT else str(stable)),
+            'read_digit calls waiting': str(self.read_digit.waiting),
+        })
+
+    def destroy_node(self) -> None:
+        """Answer waiting read_digit calls and stop their thread, then the node."""
+        # rclpy also destroys a node whose __init__ failed (at context shutdown).
+        server = getattr(self, 'read_digit', None)
+        if server is not None:
+            server.close()
+        super().destroy_node()
 
 
 def prediction_message(combined: CombinedPrediction, header: Header) -> DigitPrediction:

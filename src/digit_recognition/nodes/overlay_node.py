@@ -4,7 +4,7 @@ Subscribes ``image_raw``, ``prediction``, ``threshold_image`` and ``roi``; publi
 ``overlay`` (bgr8, same header as the camera frame) with the region box, the digit
 and its confidence, the camera frame rate and an inset of the thresholded region.
 The camera images are not even subscribed to while nobody subscribes to ``overlay``
-(checked every 0.5 s).
+(checked every 0.5 s). Its health goes to ``/diagnostics`` once a second.
 """
 
 import sys
@@ -12,6 +12,7 @@ import time
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.qos import (
@@ -19,6 +20,7 @@ from digit_recognition.nodes.qos import (
 from digit_recognition.nodes.ros_image import (
     array_to_image_msg, image_msg_to_array, image_msg_to_bgr8, ImageFormatError)
 from digit_recognition.vision.batching import NO_DIGIT
+from digit_recognition.vision.health import FlowMonitor, HealthReport
 from digit_recognition.vision.overlay_drawing import draw_overlay
 from digit_recognition.vision.preprocessing import RegionOfInterest
 from rclpy.node import Node
@@ -54,6 +56,8 @@ class OverlayNode(Node):
         self._fps: Optional[float] = None
         self._last_frame_time: Optional[float] = None
         self.frames_drawn = 0
+        self.flow = FlowMonitor('image_raw', 'overlay frames')
+        self._diagnostics = DiagnosticsPublisher(self, 'overlay', self._health)
         self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
                                  PREDICTION_QOS)
         self.create_subscription(RoiMsg, 'roi', self._on_roi, LATCHED_QOS)
@@ -97,9 +101,11 @@ class OverlayNode(Node):
             self._fps = rate if self._fps is None else (
                 self._fps + FPS_SMOOTHING * (rate - self._fps))
         self._last_frame_time = now
+        self.flow.received()
         try:
             frame = image_msg_to_bgr8(msg)
         except ImageFormatError as error:
+            self.flow.dropped('bad image')
             self.get_logger().warning(f'dropping image: {error}',
                                       throttle_duration_sec=WARN_PERIOD_S)
             return
@@ -111,6 +117,13 @@ class OverlayNode(Node):
                              inset_binary=self._threshold_image)
         self._publisher.publish(array_to_image_msg(drawn, 'bgr8', msg.header))
         self.frames_drawn += 1
+        self.flow.sent()
+
+    def _health(self) -> HealthReport:
+        idle = None
+        if not self._image_subscriptions:
+            idle = f'nobody subscribes to {self._publisher.topic_name}'
+        return self.flow.report(idle=idle)
 
 
 def main(args: Optional[List[str]] = None) -> int:

@@ -5,24 +5,35 @@ Subscribes ``image_raw``; publishes ``digit_input`` (mono8 28x28, the model inpu
 holds no digit), ``threshold_image`` (mono8, the thresholded region, for rqt and the
 overlay) and ``roi`` (``sensor_msgs/RegionOfInterest``, the clipped box actually
 used, latched). Outputs carry the camera frame's header.
+
+With ``input_transport`` ``compressed`` it subscribes ``image_raw/compressed``
+(``sensor_msgs/CompressedImage``, JPEG or PNG as image_transport's compressed plugin
+publishes) instead. Its health goes to ``/diagnostics`` once a second.
 """
 
 from dataclasses import replace
 import sys
 from typing import List, Optional
 
+from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
     array_to_image_msg, image_msg_to_bgr8, ImageFormatError)
+from digit_recognition.vision.compressed_images import decode_compressed
+from digit_recognition.vision.health import FlowMonitor
 from digit_recognition.vision.preprocessing import (
     CENTRED, preprocess, PreprocessConfig, RegionOfInterest, ThresholdMode)
 import numpy as np
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
+from sensor_msgs.msg import CompressedImage, Image, RegionOfInterest as RoiMsg
+from std_msgs.msg import Header
+
+INPUT_TRANSPORTS = ('raw', 'compressed')
+"""Values of ``input_transport``: image_transport's names for the two inputs."""
 
 THRESHOLD_MODES = tuple(mode.value for mode in ThresholdMode)
 """Values of ``threshold_mode`` (and of the pipeline's ``--threshold-mode``)."""
@@ -42,6 +53,9 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('remove_lines', True, 'remove ruled-paper lines before finding the digit'),
     ParameterSpec('image_qos', 'reliable', 'QoS of the image_raw subscription',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
+    ParameterSpec('input_transport', 'raw', "'compressed' subscribes image_raw/compressed "
+                  '(sensor_msgs/CompressedImage, JPEG or PNG) instead of image_raw',
+                  choices=INPUT_TRANSPORTS, read_only=True),
 ]
 
 
@@ -74,8 +88,15 @@ class PreprocessorNode(Node):
         self._last_roi: Optional[RegionOfInterest] = None
         self.frames_processed = 0
         self.frames_dropped = 0
-        self.create_subscription(Image, 'image_raw', self._on_image,
-                                 image_subscription_qos(self.params['image_qos']))
+        image_qos = image_subscription_qos(self.params['image_qos'])
+        if self.params['input_transport'] == 'compressed':
+            subscription = self.create_subscription(
+                CompressedImage, 'image_raw/compressed', self._on_compressed_image, image_qos)
+        else:
+            subscription = self.create_subscription(Image, 'image_raw', self._on_image,
+                                                    image_qos)
+        self.flow = FlowMonitor(subscription.topic_name.lstrip('/'), 'digit_input')
+        self._diagnostics = DiagnosticsPublisher(self, 'preprocessing', self.flow.report)
 
     def _on_parameters_changed(self, names: List[str]) -> None:
         # Swapping in a new immutable-by-convention config makes the change apply to
@@ -102,29 +123,46 @@ class PreprocessorNode(Node):
             self.set_parameters([Parameter('threshold_mode', value=ThresholdMode.FIXED.value)])
 
     def _on_image(self, msg: Image) -> None:
+        self.flow.received()
         try:
             frame = image_msg_to_bgr8(msg)
         except ImageFormatError as error:
-            self.frames_dropped += 1
-            self.get_logger().warning(f'dropping image: {error}',
-                                      throttle_duration_sec=WARN_PERIOD_S)
+            self._drop('bad image', f'dropping image: {error}')
             return
+        self._process(frame, msg.header)
+
+    def _on_compressed_image(self, msg: CompressedImage) -> None:
+        self.flow.received()
+        try:
+            frame = decode_compressed(msg.format, msg.data)
+        except ImageFormatError as error:
+            self._drop('corrupt compressed image', f'dropping compressed image: {error}')
+            return
+        self._process(frame, msg.header)
+
+    def _drop(self, reason: str, log_line: str) -> None:
+        self.frames_dropped += 1
+        self.flow.dropped(reason)
+        self.get_logger().warning(log_line, throttle_duration_sec=WARN_PERIOD_S)
+
+    def _process(self, frame: np.ndarray, header: Header) -> None:
+        height, width = frame.shape[:2]
         result = preprocess(frame, self._config)
         if result.roi is None:
-            self.frames_dropped += 1
-            self.get_logger().warning(
-                f'dropping image: region of interest is outside the {msg.width}x{msg.height} '
-                'image', throttle_duration_sec=WARN_PERIOD_S)
+            self._drop('region of interest outside the image',
+                       f'dropping image: region of interest is outside the {width}x{height} '
+                       'image')
             return
         if result.roi_clipped:
             self.get_logger().warning(
-                f'region of interest clipped to the {msg.width}x{msg.height} image: '
+                f'region of interest clipped to the {width}x{height} image: '
                 f'{result.roi}', throttle_duration_sec=WARN_PERIOD_S)
         model_input = np.round(result.model_input * 255.0).astype(np.uint8)
-        self._input_publisher.publish(array_to_image_msg(model_input, 'mono8', msg.header))
+        self._input_publisher.publish(array_to_image_msg(model_input, 'mono8', header))
+        self.flow.sent()
         if self._threshold_publisher.get_subscription_count() > 0:
             self._threshold_publisher.publish(
-                array_to_image_msg(result.binary_roi, 'mono8', msg.header))
+                array_to_image_msg(result.binary_roi, 'mono8', header))
         if result.roi != self._last_roi:
             self._last_roi = result.roi
             self._roi_publisher.publish(RoiMsg(

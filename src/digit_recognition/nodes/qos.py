@@ -33,7 +33,13 @@ PREDICTION_QOS = QoSProfile(
 LATCHED_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1,
     reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-"""``roi``: published when it changes; late subscribers get the current box."""
+"""``roi`` and ``stable_digit``: published when they change; late subscribers get the
+current value at once."""
+
+DIAGNOSTICS_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=10,
+    reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+"""``/diagnostics``: what ROS's ``diagnostic_updater`` uses (depth 10, system default)."""
 
 
 def image_subscription_qos(choice: str) -> QoSProfile:

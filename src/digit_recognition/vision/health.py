@@ -124,7 +124,7 @@ class FlowMonitor:
         figures = {
             f'{self.input_name} per s': f'{self._received / period:.1f}',
             f'{self.output_name} per s': f'{self._sent / period:.1f}',
-            'seconds since last input': _age_text(self.seconds_since_input()),
+            'seconds since last input': age_text(self.seconds_since_input()),
             'frames received': str(self.received_total),
             'frames dropped': str(sum(self.dropped_total.values())),
         }
@@ -154,7 +154,8 @@ class FlowMonitor:
         return found
 
 
-def _age_text(age: Optional[float]) -> str:
+def age_text(age: Optional[float]) -> str:
+    """Return seconds as shown in the figures: one decimal, or 'never' for None."""
     return 'never' if age is None else f'{age:.1f}'
 
 

@@ -1,0 +1,231 @@
+"""stable_digit and read_digit over real DDS: what other nodes of a robot consume.
+
+The classifier runs with batch_size 1, so every digit_input frame is one prediction;
+frames are MNIST test digits that the shipped model reads as their label, and
+all-black frames (the preprocessor's "no digit").
+"""
+
+import time
+
+from digit_interfaces.msg import DigitPrediction
+from digit_interfaces.srv import ReadDigit
+from digit_recognition.nodes.classifier_node import ClassifierNode
+from digit_recognition.nodes.qos import RELIABLE_IMAGE_QOS, LATCHED_QOS, PREDICTION_QOS
+from digit_recognition.nodes.ros_image import array_to_image_msg
+from digit_recognition.vision.batching import DEFAULT_MIN_CONFIDENCE
+from digit_recognition.vision.demo_frames import load_sample
+from digit_recognition.vision.inference import load_model
+from digit_recognition.vision.model_contract import to_model_batch
+import numpy as np
+import pytest
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from ros_test_utils import spin_until, wait_for_subscribers
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+NO_DIGIT = DigitPrediction.NO_DIGIT
+BLANK = -1
+STABLE_COUNT = 3
+FRAME_PERIOD_S = 0.02
+
+
+@pytest.fixture(scope='module')
+def digit_images():
+    """Return ``{digit: 28x28 uint8}`` for 1, 2, 3 and 7, each read as its label."""
+    model = load_model(None, 'tflite')
+    images, labels = load_sample()
+    chosen = {}
+    for image, label in zip(images, labels):
+        if int(label) in (1, 2, 3, 7) and int(label) not in chosen:
+            probabilities = model.predict_proba(to_model_batch(image))[0]
+            if (int(np.argmax(probabilities)) == label
+                    and probabilities.max() > DEFAULT_MIN_CONFIDENCE + 0.3):
+                chosen[int(label)] = image
+    assert len(chosen) == 4, f'the model reads only {sorted(chosen)} of 1, 2, 3, 7'
+    chosen[BLANK] = np.zeros_like(images[0])
+    return chosen
+
+
+class ClassifierRig:
+    """The classifier node, a driver node feeding digit_input, and what came out."""
+
+    def __init__(self, context, images):
+        """Start the nodes in ``context``; ``images`` maps digits (and BLANK) to frames."""
+        self.images = images
+        self.executor = SingleThreadedExecutor(context=context)
+        self.classifier = ClassifierNode(context=context, parameter_overrides=[
+            Parameter('batch_size', value=1), Parameter('stable_count', value=STABLE_COUNT)])
+        self.driver = Node('stable_test_driver', context=context)
+        for node in (self.classifier, self.driver):
+            self.executor.add_node(node)
+        self.publisher = self.driver.create_publisher(Image, 'digit_input',
+                                                      RELIABLE_IMAGE_QOS)
+        self.predictions = []
+        self.stable = []
+        self.driver.create_subscription(DigitPrediction, 'prediction', self.predictions.append,
+                                        PREDICTION_QOS)
+        self.driver.create_subscription(DigitPrediction, 'stable_digit', self.stable.append,
+                                        stable_reader_qos())
+        self.frames_sent = 0
+        wait_for_subscribers(self.executor, self.publisher)
+        assert spin_until(self.executor, lambda: (
+            self.classifier.count_subscribers('stable_digit') > 0))
+
+    def show(self, digit: int) -> DigitPrediction:
+        """Send one frame of ``digit`` (or BLANK); return its prediction."""
+        self.frames_sent += 1
+        header = Header(frame_id='test_camera')
+        header.stamp.sec = self.frames_sent
+        self.publisher.publish(array_to_image_msg(self.images[digit], 'mono8', header))
+        count = self.frames_sent
+        assert spin_until(self.executor, lambda: len(self.predictions) >= count), \
+            f'no prediction for frame {count}'
+        return self.predictions[count - 1]
+
+    def close(self):
+        self.executor.shutdown()
+        self.driver.destroy_node()
+        self.classifier.destroy_node()
+
+
+def stable_reader_qos() -> QoSProfile:
+    """TRANSIENT_LOCAL like the publisher, with room for every transition."""
+    return QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+@pytest.fixture
+def rig(ros_context, digit_images):
+    rig = ClassifierRig(ros_context, digit_images)
+    yield rig
+    rig.close()
+
+
+def test_digits_and_blanks_give_exactly_the_expected_transitions(rig):
+    sequence = [7, 7, 7,               # stable 7
+                BLANK, 7, 7, 7,        # a stray blank changes nothing
+                BLANK, BLANK, BLANK,   # stable "no digit"
+                3, 3, 7, 3, 3, 3, 3]   # a stray 7 delays 3 by nothing more than its run
+    expected = [(7, 2), (NO_DIGIT, 9), (3, 15)]  # (reading, index of the confirming frame)
+    predictions = [rig.show(digit) for digit in sequence]
+    assert [p.digit for p in predictions] == [NO_DIGIT if d == BLANK else d for d in sequence]
+    assert spin_until(rig.executor, lambda: len(rig.stable) >= len(expected))
+    spin_until(rig.executor, lambda: False, timeout=0.5)  # nothing more may arrive
+    assert [s.digit for s in rig.stable] == [reading for reading, _ in expected]
+    for stable, (_, index) in zip(rig.stable, expected):
+        # The header (and figures) of the prediction that confirmed the reading.
+        assert stable.header == predictions[index].header
+        assert stable.confidence == pytest.approx(predictions[index].confidence)
+
+
+def test_a_late_subscriber_gets_the_current_stable_digit(rig, ros_context):
+    for digit in (2, 2, 2, 1, 1, 1):
+        rig.show(digit)
+    assert spin_until(rig.executor, lambda: len(rig.stable) == 2)
+    late = Node('late_subscriber', context=ros_context)
+    rig.executor.add_node(late)
+    received = []
+    late.create_subscription(DigitPrediction, 'stable_digit', received.append, LATCHED_QOS)
+    assert spin_until(rig.executor, lambda: received), 'the late subscriber got nothing'
+    spin_until(rig.executor, lambda: False, timeout=0.5)
+    assert [r.digit for r in received] == [1]
+    assert received[0].header == rig.stable[-1].header
+    late.destroy_node()
+
+
+def call_read_digit(rig, request, show_next):
+    """Call read_digit and keep showing ``show_next()`` frames until it answers.
+
+    Returns:
+        The response, and how many frames (each one prediction) were shown before the
+        call and while it was pending.
+
+    """
+    client = rig.driver.create_client(ReadDigit, 'read_digit')
+    assert spin_until(rig.executor, client.service_is_ready), 'read_digit not found'
+    before = rig.frames_sent
+    deadline = time.monotonic() + 120.0
+    future = client.call_async(request)
+    while not future.done():
+        rig.show(show_next())
+        spin_until(rig.executor, future.done, timeout=FRAME_PERIOD_S)
+        assert time.monotonic() < deadline, 'read_digit never answered'
+    rig.driver.destroy_client(client)
+    return future.result(), before, rig.frames_sent - before
+
+
+def test_read_digit_returns_the_digit_shown(rig):
+    for digit in (3, 3, 3):
+        rig.show(digit)
+    # 3 is stable before the call: the answer is the next prediction that confirms it.
+    response, shown_before, _ = call_read_digit(
+        rig, ReadDigit.Request(timeout_s=60.0), show_next=lambda: 3)
+    assert response.success, response.message
+    assert (response.prediction.digit, response.message) == (3, 'digit 3')
+    # Frames are stamped with their number: the answer is a frame shown after the call.
+    assert response.prediction.header.stamp.sec > shown_before
+
+    # A new digit is answered once it has become stable; blanks on the way are skipped.
+    shown = iter([BLANK] * 4 + [7] * 100)
+    response, _, predicted = call_read_digit(rig, ReadDigit.Request(timeout_s=60.0),
+                                             show_next=lambda: next(shown))
+    assert response.success, response.message
+    assert response.prediction.digit == 7
+    assert predicted >= 4 + STABLE_COUNT
+
+
+def test_read_digit_may_answer_no_digit_when_asked_to(rig):
+    response, _, _ = call_read_digit(
+        rig, ReadDigit.Request(timeout_s=60.0, allow_no_digit=True), show_next=lambda: BLANK)
+    assert response.success, response.message
+    assert (response.prediction.digit, response.message) == (NO_DIGIT, 'no digit')
+
+
+@pytest.mark.parametrize('allow_no_digit', [False, True])
+def test_read_digit_times_out_cleanly_while_predictions_keep_flowing(rig, allow_no_digit):
+    # Never STABLE_COUNT agreeing predictions in a row (blanks alone would be a
+    # stable "no digit", which only allow_no_digit accepts).
+    flicker = iter([1, 2, BLANK] * 1000)
+    response, _, predicted = call_read_digit(
+        rig, ReadDigit.Request(timeout_s=1.5, allow_no_digit=allow_no_digit),
+        show_next=lambda: next(flicker))
+    assert not response.success
+    wanted = 'reading' if allow_no_digit else 'digit'
+    assert response.message == f'no stable {wanted} within 1.5 s'
+    assert predicted >= 2, 'the classifier stopped predicting while read_digit waited'
+    assert rig.stable == []
+
+
+def test_read_digit_skips_a_stable_blank_unless_no_digit_is_allowed(rig):
+    response, _, _ = call_read_digit(rig, ReadDigit.Request(timeout_s=1.5),
+                                     show_next=lambda: BLANK)
+    assert (response.success, response.message) == (False, 'no stable digit within 1.5 s')
+    assert [s.digit for s in rig.stable] == [NO_DIGIT]
+
+
+@pytest.mark.parametrize('timeout_s', [0.0, -1.0, float('nan'), float('inf')])
+def test_read_digit_refuses_a_timeout_that_is_not_a_positive_number(rig, timeout_s):
+    client = rig.driver.create_client(ReadDigit, 'read_digit')
+    assert spin_until(rig.executor, client.service_is_ready)
+    future = client.call_async(ReadDigit.Request(timeout_s=timeout_s))
+    assert spin_until(rig.executor, future.done)
+    assert not future.result().success
+    assert 'timeout_s must be a positive number' in future.result().message
+
+
+def test_destroying_the_node_answers_a_waiting_call(ros_context, digit_images):
+    rig = ClassifierRig(ros_context, digit_images)
+    client = rig.driver.create_client(ReadDigit, 'read_digit')
+    assert spin_until(rig.executor, client.service_is_ready)
+    future = client.call_async(ReadDigit.Request(timeout_s=600.0))
+    assert spin_until(rig.executor, lambda: rig.classifier.read_digit.waiting == 1)
+    rig.executor.remove_node(rig.classifier)
+    rig.classifier.destroy_node()
+    assert spin_until(rig.executor, future.done)
+    assert (future.result().success, future.result().message) == (
+        False, 'the node is shutting down')
+    rig.executor.shutdown()
+    rig.driver.destroy_node()
