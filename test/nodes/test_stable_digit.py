@@ -5,6 +5,8 @@ frames are MNIST test digits that the shipped model reads as their label, and
 all-black frames (the preprocessor's "no digit").
 """
 
+from pathlib import Path
+import re
 import time
 
 from digit_interfaces.msg import DigitPrediction
@@ -18,6 +20,7 @@ from digit_recognition.vision.inference import load_model
 from digit_recognition.vision.model_contract import to_model_batch
 import numpy as np
 import pytest
+import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -229,3 +232,33 @@ def test_destroying_the_node_answers_a_waiting_call(ros_context, digit_images):
         False, 'the node is shutting down')
     rig.executor.shutdown()
     rig.driver.destroy_node()
+
+
+def readme_subscriber_source() -> str:
+    """Return the README's stable_digit subscriber, without its last two lines (init, spin)."""
+    readme = (Path(__file__).resolve().parents[2] / 'README.md').read_text()
+    section = readme.split('## Using the predictions in your nodes', 1)[1]
+    code = re.search(r'```python\n(.*?)```', section, re.DOTALL).group(1)
+    lines = code.rstrip().splitlines()
+    assert lines[-2:] == ['rclpy.init()', 'rclpy.spin(DigitListener())']
+    return '\n'.join(lines[:-2])
+
+
+def test_the_readme_subscriber_gets_the_stable_digit(rig, capfd):
+    for digit in (7, 7, 7):
+        rig.show(digit)
+    assert spin_until(rig.executor, lambda: rig.stable)
+    namespace = {}
+    exec(compile(readme_subscriber_source(), 'README.md', 'exec'), namespace)  # noqa: S102
+    rclpy.init()  # the README's node lives in the default context, as it would
+    try:
+        listener = namespace['DigitListener']()
+        executor = SingleThreadedExecutor()
+        executor.add_node(listener)
+        logged = []
+        assert spin_until(executor, lambda: logged.append(capfd.readouterr().err) or (
+            '[digit_listener]: digit 7 shown' in ''.join(logged))), ''.join(logged)
+        executor.shutdown()
+        listener.destroy_node()
+    finally:
+        rclpy.try_shutdown()

@@ -77,7 +77,7 @@ class CameraNode(Node):
         if self.params['compressed_format'] != 'none':
             self._compressed_publisher = self.create_publisher(
                 CompressedImage, 'image_raw/compressed', RELIABLE_IMAGE_QOS)
-        self.flow = FlowMonitor('camera', 'frames published')
+        self.flow = FlowMonitor('source frames', 'frames published')
         self._diagnostics = DiagnosticsPublisher(self, 'camera', self._health,
                                                  hardware_id=source.describe())
         self.frames_published = 0

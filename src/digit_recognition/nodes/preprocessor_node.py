@@ -90,12 +90,13 @@ class PreprocessorNode(Node):
         self.frames_dropped = 0
         image_qos = image_subscription_qos(self.params['image_qos'])
         if self.params['input_transport'] == 'compressed':
-            subscription = self.create_subscription(
-                CompressedImage, 'image_raw/compressed', self._on_compressed_image, image_qos)
+            input_topic = 'image_raw/compressed'
+            self.create_subscription(CompressedImage, input_topic, self._on_compressed_image,
+                                     image_qos)
         else:
-            subscription = self.create_subscription(Image, 'image_raw', self._on_image,
-                                                    image_qos)
-        self.flow = FlowMonitor(subscription.topic_name.lstrip('/'), 'digit_input')
+            input_topic = 'image_raw'
+            self.create_subscription(Image, input_topic, self._on_image, image_qos)
+        self.flow = FlowMonitor(input_topic, 'digit_input')
         self._diagnostics = DiagnosticsPublisher(self, 'preprocessing', self.flow.report)
 
     def _on_parameters_changed(self, names: List[str]) -> None:

@@ -43,6 +43,7 @@ from digit_recognition.nodes.node_runner import EXECUTORS, run_nodes
 from digit_recognition.nodes.pipeline import (
     default_params_file, installed_config_file, NODE_CLASSES, NODE_NAMES)
 from digit_recognition.nodes.qos import PREDICTION_QOS
+from digit_recognition.tools.bench_compressed import compressed_input_table
 from digit_recognition.tools.bench_model import cpu_model, package_version
 from digit_recognition.tools.ros_isolation import isolate_ros_traffic
 from digit_recognition.tools.soak import MAX_CAMERA_FPS, write_frame_folder
@@ -576,6 +577,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error('--seconds must be positive and --warmup not negative')
     configs = [c for c in CONFIGS if not args.only or any(t in c.label for t in args.only)]
     table = run_bench(args.seconds, args.warmup, configs)
+    table += '\n\n' + compressed_input_table()
     print(table, flush=True)
     if args.output:
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
