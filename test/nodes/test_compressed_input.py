@@ -7,7 +7,7 @@ from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocessor_node import PreprocessorNode
-from digit_recognition.nodes.qos import RELIABLE_IMAGE_QOS, PREDICTION_QOS
+from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg, image_msg_to_array
 from digit_recognition.vision.compressed_images import encode_compressed
 from digit_recognition.vision.demo_frames import DemoFrameGenerator

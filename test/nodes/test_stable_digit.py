@@ -12,7 +12,7 @@ import time
 from digit_interfaces.msg import DigitPrediction
 from digit_interfaces.srv import ReadDigit
 from digit_recognition.nodes.classifier_node import ClassifierNode
-from digit_recognition.nodes.qos import RELIABLE_IMAGE_QOS, LATCHED_QOS, PREDICTION_QOS
+from digit_recognition.nodes.qos import LATCHED_QOS, PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.batching import DEFAULT_MIN_CONFIDENCE
 from digit_recognition.vision.demo_frames import load_sample

@@ -128,7 +128,9 @@ class PreprocessorNode(Node):
         try:
             frame = image_msg_to_bgr8(msg)
         except ImageFormatError as error:
-            self._drop('bad image', f'dropping image: {error}')
+            self._count_drop('bad image')
+            self.get_logger().warning(f'dropping image: {error}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
             return
         self._process(frame, msg.header)
 
@@ -137,22 +139,26 @@ class PreprocessorNode(Node):
         try:
             frame = decode_compressed(msg.format, msg.data)
         except ImageFormatError as error:
-            self._drop('corrupt compressed image', f'dropping compressed image: {error}')
+            self._count_drop('corrupt compressed image')
+            self.get_logger().warning(f'dropping compressed image: {error}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
             return
         self._process(frame, msg.header)
 
-    def _drop(self, reason: str, log_line: str) -> None:
+    def _count_drop(self, reason: str) -> None:
+        # Each caller logs its own warning: throttling is per call site, so one kind of
+        # bad input does not hide another.
         self.frames_dropped += 1
         self.flow.dropped(reason)
-        self.get_logger().warning(log_line, throttle_duration_sec=WARN_PERIOD_S)
 
     def _process(self, frame: np.ndarray, header: Header) -> None:
         height, width = frame.shape[:2]
         result = preprocess(frame, self._config)
         if result.roi is None:
-            self._drop('region of interest outside the image',
-                       f'dropping image: region of interest is outside the {width}x{height} '
-                       'image')
+            self._count_drop('region of interest outside the image')
+            self.get_logger().warning(
+                f'dropping image: region of interest is outside the {width}x{height} image',
+                throttle_duration_sec=WARN_PERIOD_S)
             return
         if result.roi_clipped:
             self.get_logger().warning(
