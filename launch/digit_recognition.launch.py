@@ -1,89 +1,86 @@
 """Start the camera, preprocessor, classifier and overlay nodes, one process each.
 
     ros2 launch digit_recognition digit_recognition.launch.py source:=demo rqt:=true
+    ros2 launch digit_recognition digit_recognition.launch.py --show-args
 
-Launch arguments left empty keep the value of the parameters file.
+The arguments are converted and checked by ``digit_recognition.nodes.launch_arguments``
+(a wrong value stops the launch with one line before any node starts); this file only
+wires its decisions. The four nodes are required: when one exits, the launch ends.
 """
 
+import os
+
+from ament_index_python.packages import (
+    get_package_prefix, get_package_share_directory, PackageNotFoundError)
+from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
+from digit_recognition.nodes.launch_arguments import (
+    declared_arguments, fastdds_profile_environment, LaunchArgumentError, plan_launch,
+    RQT_PACKAGE)
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, Shutdown
+from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.descriptions import ParameterValue
-from launch_ros.substitutions import FindPackageShare
 
-NODE_EXECUTABLES = ('camera', 'preprocessor', 'classifier', 'overlay')
-
-# launch argument -> (node, parameter, type); empty means "as in the parameters file"
-OVERRIDES = {
-    'source': ('camera', 'source', 'str'),
-    'threshold': ('preprocessor', 'threshold', 'int'),
-    'threshold_mode': ('preprocessor', 'threshold_mode', 'str'),
-    'model': ('classifier', 'model_path', 'str'),
-    'backend': ('classifier', 'backend', 'str'),
-    'batch_size': ('classifier', 'batch_size', 'int'),
+PACKAGE = 'digit_recognition'
+PARAMETER_RULES = {
+    'camera': camera_node.PARAMETERS,
+    'preprocessor': preprocessor_node.PARAMETERS,
+    'classifier': classifier_node.PARAMETERS,
+    'overlay': overlay_node.PARAMETERS,
 }
-VALUE_TYPES = {'str': str, 'int': int}
 
 
-def launch_nodes(context):
-    """Create the nodes with the parameters file and the given launch arguments."""
-    params_file = LaunchConfiguration('params_file').perform(context)
-    namespace = LaunchConfiguration('namespace').perform(context)
-    fastdds_profile = LaunchConfiguration('fastdds_profile').perform(context)
-    # Fast DDS 3 (Kilted and newer) reads the first, Fast DDS 2 (Humble, Jazzy) the second.
-    env = {'FASTDDS_DEFAULT_PROFILES_FILE': fastdds_profile,
-           'FASTRTPS_DEFAULT_PROFILES_FILE': fastdds_profile} if fastdds_profile else {}
-    overrides = {name: {} for name in NODE_EXECUTABLES}
-    for argument, (node, parameter, type_name) in OVERRIDES.items():
-        value = LaunchConfiguration(argument).perform(context)
-        if value:
-            # ParameterValue with a type keeps e.g. source '0' a string, not an int.
-            overrides[node][parameter] = ParameterValue(
-                value, value_type=VALUE_TYPES[type_name])
-    if 'threshold' in overrides['preprocessor']:
-        # A threshold given at launch means a fixed threshold, as with `ros2 param set`.
-        overrides['preprocessor'].setdefault('threshold_mode', 'fixed')
-    nodes = [
-        Node(package='digit_recognition', executable=name, name=name, namespace=namespace,
-             parameters=[params_file, overrides[name]], additional_env=env, output='screen')
-        for name in NODE_EXECUTABLES
-    ]
-    overlay_topic = '/' + '/'.join(part for part in (namespace.strip('/'), 'overlay') if part)
-    nodes.append(Node(package='rqt_image_view', executable='rqt_image_view',
-                      arguments=[overlay_topic], additional_env=env,
-                      condition=IfCondition(LaunchConfiguration('rqt'))))
-    return nodes
+def package_installed(name: str) -> bool:
+    """Return whether the ROS package ``name`` is on the ament index."""
+    try:
+        get_package_prefix(name)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
+def launch_nodes(context, share):
+    """Check the typed arguments and create the actions they ask for."""
+    arguments = declared_arguments(PARAMETER_RULES)
+    values = {argument.name: LaunchConfiguration(argument.name).perform(context)
+              for argument in arguments}
+    values['params_file'] = values['params_file'] or os.path.join(
+        share, 'config', 'digit_recognition.yaml')
+    plan = plan_launch(values, PARAMETER_RULES)
+    if plan.rqt and not package_installed(RQT_PACKAGE):
+        raise LaunchArgumentError(
+            'rqt', values['rqt'], f'{RQT_PACKAGE} is not installed '
+            f'(sudo apt install ros-$ROS_DISTRO-rqt-image-view, or rosdep install)')
+    env, profile_line = fastdds_profile_environment(
+        values['fastdds_profile'], os.path.join(share, 'config', 'fastdds_large_images.xml'),
+        os.environ)
+    actions = [LogInfo(msg=profile_line)]
+    for name in plan.nodes:
+        # Values are already typed; value_type keeps e.g. source '0' a string.
+        overrides = {parameter: ParameterValue(value, value_type=type(value))
+                     for parameter, value in plan.parameters[name].items()}
+        actions.append(Node(
+            package=PACKAGE, executable=name, name=name, namespace=plan.namespace,
+            parameters=[plan.params_file, overrides], remappings=list(plan.remappings),
+            additional_env=env, output='screen',
+            on_exit=Shutdown(reason=f'the required node {name} exited')))
+    if plan.rqt:
+        actions.append(Node(package=RQT_PACKAGE, executable=RQT_PACKAGE,
+                            arguments=[plan.overlay_topic], additional_env=env))
+    return actions
 
 
 def generate_launch_description():
     """Declare the launch arguments and the nodes."""
-    default_params = PathJoinSubstitution(
-        [FindPackageShare('digit_recognition'), 'config', 'digit_recognition.yaml'])
-    default_fastdds_profile = PathJoinSubstitution(
-        [FindPackageShare('digit_recognition'), 'config', 'fastdds_large_images.xml'])
-    return LaunchDescription([
-        DeclareLaunchArgument('params_file', default_value=default_params,
-                              description='parameters YAML of the four nodes'),
-        DeclareLaunchArgument('fastdds_profile', default_value=default_fastdds_profile,
-                              description='Fast DDS XML profile of the nodes (shared memory '
-                                          "large enough for camera frames); '' for none"),
-        DeclareLaunchArgument('namespace', default_value='',
-                              description='namespace of the nodes and their topics'),
-        DeclareLaunchArgument('source', default_value='',
-                              description='camera source: 0, /dev/video1, file, folder, '
-                                          "GStreamer pipeline or 'demo'"),
-        DeclareLaunchArgument('threshold', default_value='',
-                              description="fixed threshold 0-255 (threshold_mode 'fixed')"),
-        DeclareLaunchArgument('threshold_mode', default_value='',
-                              description='fixed, otsu or adaptive'),
-        DeclareLaunchArgument('model', default_value='',
-                              description='model file; empty: the shipped model'),
-        DeclareLaunchArgument('backend', default_value='', description='tflite or keras'),
-        DeclareLaunchArgument('batch_size', default_value='',
-                              description='frames per prediction'),
-        DeclareLaunchArgument('rqt', default_value='false',
-                              description='also start rqt_image_view on the overlay'),
-        OpaqueFunction(function=launch_nodes),
-    ])
+    share = get_package_share_directory(PACKAGE)
+    declarations = [
+        DeclareLaunchArgument(argument.name, default_value=argument.default,
+                              description=argument.description,
+                              **({'choices': list(argument.choices)} if argument.choices
+                                 else {}))
+        for argument in declared_arguments(
+            PARAMETER_RULES, os.path.join(share, 'config', 'digit_recognition.yaml'))
+    ]
+    return LaunchDescription(
+        [*declarations, OpaqueFunction(function=launch_nodes, args=[share])])

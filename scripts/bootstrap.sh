@@ -13,12 +13,20 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-venv="$repo/.venv"
+# DIGIT_ROS=jazzy (make test-jazzy): the ROS 2 jazzy wheels of requirements-jazzy.txt in
+# .venv-jazzy, built into build-jazzy/ and install-jazzy/, beside the kilted set.
+case "${DIGIT_ROS:-kilted}" in
+    kilted) suffix='' ;;
+    jazzy) suffix='-jazzy' ;;
+    *) echo "[bootstrap] DIGIT_ROS must be kilted or jazzy, not '${DIGIT_ROS}'" >&2; exit 1 ;;
+esac
+venv="$repo/.venv$suffix"
 python_bin=${PYTHON:-python3}
 say() { printf '[bootstrap] %s\n' "$*"; }
 
 inputs_hash() {
-    { cat requirements.txt scripts/bootstrap.sh; echo "ROS_DISTRO=${ROS_DISTRO:-}"; } \
+    { cat requirements.txt requirements-jazzy.txt scripts/bootstrap.sh
+      echo "ROS_DISTRO=${ROS_DISTRO:-} DIGIT_ROS=${DIGIT_ROS:-}"; } \
         | sha256sum | cut -d' ' -f1
 }
 stamp="$venv/.bootstrap-stamp"
@@ -44,9 +52,13 @@ pip_install() {
 }
 
 setup_without_ros() {
-    say "no ROS 2 sourced: installing ROS 2 kilted wheels and libraries into .venv"
+    say "no ROS 2 sourced: installing ROS 2 ${DIGIT_ROS:-kilted} wheels and libraries into .venv$suffix"
     [ -x "$venv/bin/python" ] || "$python_bin" -m venv "$venv"
-    pip_install -r requirements.txt
+    if [ -n "$suffix" ]; then
+        pip_install -r requirements-jazzy.txt -r <(grep -vE '^\s*ros-' requirements.txt)
+    else
+        pip_install -r requirements.txt
+    fi
     fix_wheel_cmake_paths
 }
 
@@ -83,7 +95,7 @@ setup_with_ros() {
 }
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
-    say "environment up to date (.venv); skipping package installation"
+    say "environment up to date (.venv$suffix); skipping package installation"
 else
     if [ -n "${ROS_DISTRO:-}" ]; then setup_with_ros; else setup_without_ros; fi
     echo "$wanted" > "$stamp"
@@ -97,9 +109,11 @@ if [ -z "${ROS_DISTRO:-}" ]; then
     export AMENT_PREFIX_PATH="$venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
 fi
 # colcon_defaults.yaml (read from this folder) names both packages' paths.
-mkdir -p log
-colcon --log-base log build --event-handlers console_direct- console_start_end+ summary+ \
+log="log$suffix"
+mkdir -p "$log"
+colcon --log-base "$log" build --build-base "build$suffix" --install-base "install$suffix" \
+    --event-handlers console_direct- console_start_end+ summary+ \
     --cmake-args -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF \
-    > log/colcon-build.out 2>&1 || { cat log/colcon-build.out; exit 1; }
-tail -n 2 log/colcon-build.out
+    > "$log/colcon-build.out" 2>&1 || { cat "$log/colcon-build.out"; exit 1; }
+tail -n 2 "$log/colcon-build.out"
 say "done"

@@ -1,5 +1,11 @@
-"""Shared fixtures: ROS isolation, an rclpy context per test, the MNIST files."""
+"""Shared fixtures: ROS isolation, an rclpy context per test, the MNIST files.
 
+Tests that need MNIST or TensorFlow skip with the reason where those are missing (a
+Jetson with LiteRT only, ``colcon test`` without the data), except where
+``DIGIT_REQUIRE_TEST_DATA`` is set (CI): there a missing piece is a failure.
+"""
+
+import importlib.util
 import os
 from pathlib import Path
 
@@ -7,6 +13,28 @@ from digit_recognition.tools.ros_isolation import isolate_ros_traffic
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+REQUIRE_TEST_DATA = bool(os.environ.get('DIGIT_REQUIRE_TEST_DATA'))
+
+
+def _missing(reason: str) -> None:
+    """Skip the test for ``reason``, or fail it where test data are required (CI)."""
+    if REQUIRE_TEST_DATA:
+        pytest.fail(f'{reason} (DIGIT_REQUIRE_TEST_DATA is set)')
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked ``needs_tensorflow`` or run on the keras backend without TensorFlow."""
+    if REQUIRE_TEST_DATA or importlib.util.find_spec('tensorflow') is not None:
+        return
+    skip = pytest.mark.skip(reason='TensorFlow is not installed (the keras backend and '
+                                   'training need it; the tflite backend runs on LiteRT)')
+    for item in items:
+        params = getattr(getattr(item, 'callspec', None), 'params', {})
+        if item.get_closest_marker('needs_tensorflow') or 'keras' in params.values():
+            item.add_marker(skip)
 
 
 # Before any test creates a participant: a domain of this run's own, localhost only.
@@ -47,4 +75,4 @@ def mnist_dir() -> Path:
     for path in _mnist_candidates():
         if (path / 't10k-images-idx3-ubyte.gz').is_file():
             return path
-    pytest.fail('MNIST files not found; set DIGIT_MNIST_DIR to the folder of the IDX files')
+    _missing('MNIST files not found; set DIGIT_MNIST_DIR to the folder of the IDX files')

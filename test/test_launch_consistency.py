@@ -1,6 +1,7 @@
 """The launch file, the parameters YAML and the package agree with each other.
 
-Runs without ``launch`` installed: the launch file is read as source. Where launch is
+Runs without ``launch`` installed: the launch file is read as source (its argument
+conversion is tested in test_launch_arguments.py). Where launch is
 installed, test_launch_digit_recognition.py also starts it for real.
 """
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
-from digit_recognition.nodes.pipeline import NODE_NAMES
-import pytest
+from digit_recognition.nodes import pipeline
+from digit_recognition.nodes.launch_arguments import NODE_NAMES
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -24,20 +25,6 @@ NODE_PARAMETERS = {
 }
 
 
-def module_constants(path: Path) -> dict:
-    """Return the literal module-level constants of a Python file."""
-    constants = {}
-    for statement in ast.parse(path.read_text()).body:
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target = statement.targets[0]
-            if isinstance(target, ast.Name):
-                try:
-                    constants[target.id] = ast.literal_eval(statement.value)
-                except ValueError:
-                    pass
-    return constants
-
-
 def console_scripts() -> dict:
     """Return ``{executable: 'module:function'}`` from setup.py's entry points."""
     for node in ast.walk(ast.parse((REPO_ROOT / 'setup.py').read_text())):
@@ -47,14 +34,13 @@ def console_scripts() -> dict:
     raise AssertionError('setup.py declares no entry_points')
 
 
-LAUNCH = module_constants(LAUNCH_FILE)
-
-
 def test_every_launched_executable_is_an_installed_entry_point():
     scripts = console_scripts()
     prefix = Path(get_package_prefix('digit_recognition'))
-    assert set(LAUNCH['NODE_EXECUTABLES']) == set(NODE_PARAMETERS) == set(NODE_NAMES)
-    for executable in LAUNCH['NODE_EXECUTABLES']:
+    # The launch file (ROS-free list) and the one-process pipeline start the same nodes.
+    assert NODE_NAMES == pipeline.NODE_NAMES
+    assert set(NODE_NAMES) == set(NODE_PARAMETERS)
+    for executable in NODE_NAMES:
         assert executable in scripts
         module = scripts[executable].split(':')[0]
         assert module == f'digit_recognition.nodes.{executable}_node'
@@ -66,6 +52,7 @@ def test_launch_file_and_config_are_installed():
     share = Path(get_package_share_directory('digit_recognition'))
     assert (share / 'launch' / LAUNCH_FILE.name).read_text() == LAUNCH_FILE.read_text()
     assert (share / 'config' / PARAMS_FILE.name).read_text() == PARAMS_FILE.read_text()
+    assert (share / 'config' / 'fastdds_large_images.xml').is_file()
 
 
 def yaml_parameters() -> dict:
@@ -84,9 +71,49 @@ def test_yaml_names_every_declared_parameter_with_its_default():
             assert value == declared[name].default, f'{node}.{name} differs from its default'
 
 
-@pytest.mark.parametrize('argument', sorted(LAUNCH['OVERRIDES']))
-def test_launch_arguments_set_declared_parameters_of_their_type(argument):
-    node, parameter, type_name = LAUNCH['OVERRIDES'][argument]
-    declared = {spec.name: spec for spec in NODE_PARAMETERS[node]}
-    assert parameter in declared
-    assert type(declared[parameter].default).__name__ == type_name
+LAUNCH_TREE = ast.parse(LAUNCH_FILE.read_text())
+
+
+def calls(name: str) -> list:
+    """Return the launch file's calls of ``name`` (a plain or dotted function name)."""
+    return [node for node in ast.walk(LAUNCH_TREE) if isinstance(node, ast.Call)
+            and getattr(node.func, 'id', getattr(node.func, 'attr', None)) == name]
+
+
+def test_launch_file_gives_the_nodes_the_parameter_tables_of_every_node():
+    rules = next(node.value for node in LAUNCH_TREE.body if isinstance(node, ast.Assign)
+                 and node.targets[0].id == 'PARAMETER_RULES')
+    assert [key.value for key in rules.keys] == list(NODE_NAMES)
+    assert [f'{value.value.id}.{value.attr}' for value in rules.values] == [
+        f'{name}_node.PARAMETERS' for name in NODE_NAMES]
+
+
+def test_launch_file_converts_arguments_with_the_tested_functions():
+    assert len(calls('plan_launch')) == 1
+    assert len(calls('fastdds_profile_environment')) == 1
+    declare = calls('DeclareLaunchArgument')
+    assert len(declare) == 1
+    assert {keyword.arg for keyword in declare[0].keywords} >= {'default_value', 'description'}
+
+
+def test_every_node_of_the_package_is_required():
+    package_nodes = [call for call in calls('Node') if any(
+        keyword.arg == 'package' and getattr(keyword.value, 'id', '') == 'PACKAGE'
+        for keyword in call.keywords)]
+    assert len(package_nodes) == 1
+    on_exit = {keyword.arg: keyword.value for keyword in package_nodes[0].keywords}['on_exit']
+    assert isinstance(on_exit, ast.Call) and on_exit.func.id == 'Shutdown'
+
+
+def test_launch_file_imports_every_name_it_uses():
+    imported = set()
+    for node in ast.walk(LAUNCH_TREE):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported.update((alias.asname or alias.name).split('.')[0] for alias in node.names)
+    defined = {node.name for node in LAUNCH_TREE.body if isinstance(node, ast.FunctionDef)}
+    defined |= {target.id for node in LAUNCH_TREE.body if isinstance(node, ast.Assign)
+                for target in node.targets}
+    used = {node.func.id for node in ast.walk(LAUNCH_TREE)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    builtins = {'dict', 'list', 'type', 'len', 'str'}
+    assert used - imported - defined - builtins == set()

@@ -5,14 +5,16 @@ import os
 from pathlib import Path
 import subprocess
 import sys
+import zipfile
 
 from digit_recognition.tools import training
 from digit_recognition.tools.mnist_idx import load_mnist_test
-from digit_recognition.vision.inference import KERAS2_SUFFIX, load_model
+from digit_recognition.vision.inference import default_model_path, KERAS2_SUFFIX, load_model
 import numpy as np
 import pytest
 
 REPO_SRC = Path(__file__).resolve().parents[2] / 'src'
+pytestmark = pytest.mark.needs_tensorflow
 
 
 @pytest.fixture(scope='module')
@@ -109,3 +111,24 @@ def test_runs_as_module():
     for option in ('--data-dir', '--epochs', '--batch-size', '--output-dir', '--seed',
                    '--train-limit'):
         assert option in result.stdout
+
+
+def test_shipped_keras_file_has_no_arguments_older_keras3_rejects():
+    """The shipped .keras went through export_model: Keras 3.3 (TF 2.16) can load it."""
+    with zipfile.ZipFile(default_model_path('keras')) as archive:
+        config = json.loads(archive.read('config.json'))
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            found.extend(key for key, value in node.items()
+                         if key in training._NEWER_KERAS3_DEFAULTS
+                         or (key == 'class_name' and value == 'DTypePolicy'))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    assert found == []

@@ -86,6 +86,7 @@ def test_accepts_every_contract_form(model, digits):
         model.predict_proba(np.zeros((2, 32, 32), np.uint8))
 
 
+@pytest.mark.needs_tensorflow
 def test_backends_agree(digits):
     images, _ = digits
     keras_probs = load_model(None, 'keras').predict_proba(images)
@@ -93,6 +94,7 @@ def test_backends_agree(digits):
     np.testing.assert_allclose(keras_probs, tflite_probs, atol=1e-4)
 
 
+@pytest.mark.needs_tensorflow
 def test_keras2_twin_matches_keras_file(digits):
     images, _ = digits
     keras_file = default_model_path('keras')
@@ -171,6 +173,7 @@ def _tiny_model(side: int, classes: int):
     (32, 10, r'input is \(None, 32, 32, 1\)'),
     (28, 5, r'output is \(None, 5\)'),
 ])
+@pytest.mark.needs_tensorflow
 def test_wrong_shaped_keras_model(tmp_path, side, classes, problem):
     path = tmp_path / f'wrong_{side}_{classes}.keras'
     _tiny_model(side, classes).save(path)
@@ -183,6 +186,7 @@ def test_wrong_shaped_keras_model(tmp_path, side, classes, problem):
     (32, 10, r'input is \((None|1), 32, 32, 1\)'),
     (28, 5, r'output is \((None|1), 5\)'),
 ])
+@pytest.mark.needs_tensorflow
 def test_wrong_shaped_tflite_model(tmp_path, side, classes, problem):
     import tensorflow as tf
 

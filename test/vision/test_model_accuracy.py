@@ -5,6 +5,7 @@ from digit_recognition.vision.inference import BACKENDS, load_model
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.needs_tensorflow
 MIN_ACCURACY = 0.993
 MIN_AGREEMENT = 0.999
 BATCH = 1000

@@ -7,7 +7,7 @@ The shipped model was made, from the repository root, with::
 
 Writes into the output directory:
 
-* ``digit_cnn.keras`` - the trained Keras 3 model;
+* ``digit_cnn.keras`` - the trained Keras 3 model, loadable by Keras 3.3 and newer;
 * ``digit_cnn_keras2.h5`` - the same model as a legacy HDF5 file that Keras 2
   (TensorFlow <= 2.15) can load, since Keras 2 cannot read Keras 3 ``.keras`` files;
 * ``digit_cnn.tflite`` - a float32 TFLite export with a dynamic batch dimension;
@@ -213,6 +213,60 @@ def save_keras2_h5(model: Any, path: Path) -> None:
         h5['model_weights'].attrs['keras_version'] = '2.15.0'
 
 
+_NEWER_KERAS3_DEFAULTS = {
+    'renorm': False, 'renorm_clipping': None, 'renorm_momentum': 0.99,
+    'input_axes': None, 'output_axes': None, 'quantization_config': None, 'optional': False,
+    'lora_rank': None, 'lora_alpha': None}
+"""Layer and initializer arguments newer Keras 3 releases save and older ones reject."""
+
+
+def _to_portable_keras3_config(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get('class_name') == 'DTypePolicy':
+            return node['config']['name']
+        return {key: _to_portable_keras3_config(value) for key, value in node.items()
+                if key not in _NEWER_KERAS3_DEFAULTS
+                or repr(value) != repr(_NEWER_KERAS3_DEFAULTS[key])}
+    if isinstance(node, list):
+        return [_to_portable_keras3_config(value) for value in node]
+    return node
+
+
+def save_portable_keras(model: Any, path: Path) -> None:
+    """Save a ``.keras`` file that every Keras 3 (3.3, JetPack 6's, and newer) can load.
+
+    Newer Keras 3 releases write arguments older ones reject (``renorm`` of
+    BatchNormalization, ``input_axes`` of initializers, dtype policy objects); at their
+    default values they change nothing, so they are left out of the saved config, as is
+    the training-only compile config. The weights are saved as they are.
+    """
+    import zipfile
+
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members['config.json'])
+    config.pop('compile_config', None)
+    members['config.json'] = json.dumps(_to_portable_keras3_config(config)).encode()
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def export_model(model: Any, output_dir: Path) -> dict:
+    """Write the shipped model files of a trained Keras model into ``output_dir``.
+
+    ``digit_cnn.keras`` (any Keras 3), ``digit_cnn_keras2.h5`` (Keras 2, TF 2.15) and
+    ``digit_cnn.tflite``; returns ``{file name: path}``. ``make check-compat`` scores
+    them on every supported TensorFlow.
+    """
+    paths = {name: Path(output_dir) / name for name in (KERAS_FILE, KERAS2_H5_FILE, TFLITE_FILE)}
+    save_portable_keras(model, paths[KERAS_FILE])
+    save_keras2_h5(model, paths[KERAS2_H5_FILE])
+    export_tflite(model, paths[TFLITE_FILE])
+    return paths
+
+
 def tflite_predict(path: Path, batch: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Run a TFLite file over a model batch with the inference module's ``tflite`` backend."""
     model = load_model(path, 'tflite', num_threads=os.cpu_count() or 1)
@@ -355,12 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               epochs=args.epochs, verbose=2 if not sys.stdout.isatty() else 'auto')
     training_seconds = time.perf_counter() - started
 
-    keras_path = output_dir / KERAS_FILE
-    h5_path = output_dir / KERAS2_H5_FILE
-    tflite_path = output_dir / TFLITE_FILE
-    model.save(keras_path)
-    save_keras2_h5(model, h5_path)
-    export_tflite(model, tflite_path)
+    tflite_path = export_model(model, output_dir)[TFLITE_FILE]
 
     test_batch = to_model_batch(x_test)
     keras_probs = np.concatenate([model(test_batch[i:i + 1000], training=False).numpy()

@@ -8,7 +8,9 @@ Two backends compute the same ``(N, 10)`` class probabilities:
 * ``keras`` - the Keras model, called through one ``tf.function`` traced once with a
   free batch dimension (``model.predict()`` costs milliseconds of overhead per call).
   Under Keras 2 (TensorFlow <= 2.15), which cannot read Keras 3 ``.keras`` files, the
-  ``<name>_keras2.h5`` file next to the ``.keras`` file is loaded instead.
+  ``<name>_keras2.h5`` file next to the ``.keras`` file is loaded instead. The shipped
+  ``.keras`` file is saved without the arguments only newer Keras 3 releases know
+  (``tools.training.export_model``), so Keras 3.3 (TensorFlow 2.16) loads it too.
 
 TensorFlow is imported only when a backend needs it.
 """
@@ -166,6 +168,9 @@ class KerasDigitModel(DigitModel):
             hint = ''
             if keras2 and path.suffix == '.keras':
                 hint = '; Keras 2 cannot read Keras 3 .keras files, ship a *_keras2.h5 twin'
+            elif path.suffix == '.keras':
+                hint = (f'; if it was saved by a Keras newer than {keras.__version__}, '
+                        'export it with digit_recognition.tools.training.export_model')
             raise ModelLoadError(
                 path, f'file is truncated or not a Keras model ({_short(error)}){hint}'
             ) from error

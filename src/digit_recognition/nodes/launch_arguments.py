@@ -1,0 +1,345 @@
+"""The launch file's arguments: declared, converted and checked here, without ROS.
+
+``launch/digit_recognition.launch.py`` only wires what this module decides. A launch
+argument arrives as the string the user typed (``threshold:=90`` is ``'90'``); the
+functions here turn each one into a value of its parameter's type, check it against the
+node's parameter table (the same ranges and choices the nodes enforce), and raise
+:class:`LaunchArgumentError` with one line naming the argument and what it accepts, so
+that a wrong value stops the launch before any node starts.
+
+Nothing here imports ``rclpy`` or ``launch``: the tests run it on any machine.
+"""
+
+from dataclasses import dataclass, field
+import os
+from typing import Any, Dict, Final, Mapping, Optional, Protocol, Sequence, Tuple
+
+NODE_NAMES: Final = ('camera', 'preprocessor', 'classifier', 'overlay')
+"""The four nodes, in start order; each is also its executable's name."""
+
+CAMERA_NODE: Final = 'camera'
+
+TRUE_WORDS: Final = ('true', '1')
+FALSE_WORDS: Final = ('false', '0')
+BOOL_CHOICES: Final = ('true', 'false')
+
+KEEP: Final = ''
+"""Default of the parameter arguments: keep the value of the parameters file."""
+
+PROFILE_SHIPPED: Final = 'shipped'
+PROFILE_NONE: Final = 'none'
+"""``fastdds_profile:=none`` (a spelling the shell keeps, unlike ``''``): no profile."""
+
+FASTDDS_VARIABLE: Final = 'FASTDDS_DEFAULT_PROFILES_FILE'
+FASTRTPS_VARIABLE: Final = 'FASTRTPS_DEFAULT_PROFILES_FILE'
+PROFILE_VARIABLES: Final = (FASTDDS_VARIABLE, FASTRTPS_VARIABLE)
+FASTRTPS_ONLY_DISTROS: Final = ('foxy', 'galactic', 'humble', 'iron')
+"""Distributions whose Fast DDS (2.1-2.10) reads only ``FASTRTPS_DEFAULT_PROFILES_FILE``.
+
+Jazzy's Fast DDS 2.14 reads ``FASTDDS_DEFAULT_PROFILES_FILE`` and warns that the old name
+is deprecated; Fast DDS 3 (Kilted and newer) reads only the new one.
+"""
+
+RQT_PACKAGE: Final = 'rqt_image_view'
+
+
+class ParameterRule(Protocol):
+    """What this module needs of a node's parameter row (``nodes.parameters.ParameterSpec``)."""
+
+    name: str
+    default: Any
+    choices: Tuple[str, ...]
+
+    def check(self, value: Any) -> Optional[str]:
+        """Return why ``value`` is not acceptable, or None when it is."""
+
+    @property
+    def range_text(self) -> str:
+        """Human-readable range or choices."""
+
+
+@dataclass(frozen=True)
+class ParameterArgument:
+    """A launch argument that sets a node parameter when given.
+
+    Attributes:
+        name: the launch argument.
+        nodes: the nodes whose parameter it sets.
+        parameter: the parameter's name on those nodes.
+        description: the argument's help text (``ros2 launch ... --show-args``).
+
+    """
+
+    name: str
+    nodes: Tuple[str, ...]
+    parameter: str
+    description: str
+
+
+PARAMETER_ARGUMENTS: Final = (
+    ParameterArgument('source', ('camera',), 'source',
+                      'camera source: 0, /dev/video1, video file, image folder, GStreamer '
+                      "pipeline or 'demo'"),
+    ParameterArgument('threshold', ('preprocessor',), 'threshold',
+                      "fixed threshold 0-255 (alone, it also selects threshold_mode 'fixed')"),
+    ParameterArgument('threshold_mode', ('preprocessor',), 'threshold_mode',
+                      'fixed, otsu or adaptive'),
+    ParameterArgument('model', ('classifier',), 'model_path',
+                      'model file (.tflite for tflite, .keras for keras)'),
+    ParameterArgument('backend', ('classifier',), 'backend', 'tflite or keras'),
+    ParameterArgument('batch_size', ('classifier',), 'batch_size',
+                      'frames per prediction, 1-64'),
+    ParameterArgument('image_qos', ('preprocessor', 'overlay'), 'image_qos',
+                      'QoS of the image subscriptions: reliable, or sensor_data for a camera '
+                      'driver that publishes best effort'),
+)
+"""Every launch argument that overrides a parameter; empty keeps the parameters file's."""
+
+
+@dataclass(frozen=True)
+class LaunchArgument:
+    """One declared launch argument.
+
+    Attributes:
+        name: the argument (``name:=value``).
+        default: its value when not given.
+        description: help text.
+        choices: the values launch itself accepts, if limited (``DeclareLaunchArgument``
+            refuses any other before anything starts).
+
+    """
+
+    name: str
+    default: str
+    description: str
+    choices: Tuple[str, ...] = ()
+
+
+class LaunchArgumentError(ValueError):
+    """A launch argument's value cannot be used; the message is one line for the user."""
+
+    def __init__(self, name: str, value: str, accepts: str) -> None:
+        """Name the argument, the value typed and what the argument accepts."""
+        self.name = name
+        self.value = value
+        super().__init__(f'launch argument {name}:={value!s} is not valid: {accepts}')
+
+
+@dataclass
+class LaunchPlan:
+    """What the launch file starts, decided from the typed arguments.
+
+    Attributes:
+        nodes: the nodes to start, in order (the camera is left out with
+            ``use_camera:=false``).
+        parameters: per node, the parameter values given as launch arguments, typed.
+        params_file: the parameters YAML every node loads first.
+        namespace: the nodes' namespace ('' for none).
+        image_topic: the topic the nodes' ``image_raw`` is remapped to ('' keeps it).
+        rqt: whether to start ``rqt_image_view`` on :attr:`overlay_topic`.
+        overlay_topic: the overlay's full topic name.
+
+    """
+
+    nodes: Tuple[str, ...]
+    parameters: Dict[str, Dict[str, Any]]
+    params_file: str
+    namespace: str = ''
+    image_topic: str = ''
+    rqt: bool = False
+    overlay_topic: str = '/overlay'
+    remappings: Tuple[Tuple[str, str], ...] = field(default_factory=tuple)
+
+
+def declared_arguments(parameter_rules: Mapping[str, Sequence[ParameterRule]],
+                       default_params_file: str = '') -> Tuple[LaunchArgument, ...]:
+    """Return every launch argument with its default, help text and choices.
+
+    Args:
+        parameter_rules: each node's parameter rows, where the choices come from.
+        default_params_file: shown as the default of ``params_file`` ('' means the
+            installed ``config/digit_recognition.yaml``).
+
+    """
+    arguments = [
+        LaunchArgument('params_file', default_params_file,
+                       'parameters YAML of the four nodes'),
+        LaunchArgument('namespace', '', 'namespace of the nodes and their topics'),
+        LaunchArgument('use_camera', 'true',
+                       "start this package's camera node; false: read image_topic from "
+                       'another driver (v4l2_camera, usb_cam, Isaac ROS Argus, a bag)',
+                       BOOL_CHOICES),
+        LaunchArgument('image_topic', '',
+                       "camera image topic the nodes use instead of 'image_raw' "
+                       '(e.g. /camera/image_raw)'),
+        LaunchArgument('rqt', 'false', 'also start rqt_image_view on the overlay',
+                       BOOL_CHOICES),
+        LaunchArgument('fastdds_profile', PROFILE_SHIPPED,
+                       'Fast DDS XML profile of the nodes: "shipped" (shared memory large '
+                       'enough for camera frames; skipped if the environment names one), '
+                       '"none", or a file'),
+    ]
+    for argument in PARAMETER_ARGUMENTS:
+        rule = _rule(parameter_rules, argument)
+        choices = (KEEP, *rule.choices) if rule.choices else ()
+        arguments.append(LaunchArgument(
+            argument.name, KEEP, f'{argument.description}; empty: as in params_file',
+            choices))
+    return tuple(arguments)
+
+
+def _rule(parameter_rules: Mapping[str, Sequence[ParameterRule]],
+          argument: ParameterArgument) -> ParameterRule:
+    rows = {rule.name: rule for rule in parameter_rules[argument.nodes[0]]}
+    return rows[argument.parameter]
+
+
+def parse_bool(name: str, text: str) -> bool:
+    """Return the boolean a launch argument spells (``true``/``false``, ``1``/``0``).
+
+    Raises:
+        LaunchArgumentError: for any other spelling.
+
+    """
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise LaunchArgumentError(name, text, 'true or false')
+
+
+def _accepts(rule: ParameterRule) -> str:
+    kind = {bool: 'true or false', int: 'an integer', float: 'a number',
+            str: 'a string'}[type(rule.default)]
+    if rule.choices:
+        return 'one of ' + ', '.join(rule.choices)
+    return f'{kind} {rule.range_text}'.strip()
+
+
+def convert_value(name: str, text: str, rule: ParameterRule) -> Any:
+    """Turn a typed launch argument into a valid value of ``rule``'s parameter.
+
+    Args:
+        name: the launch argument (for the message).
+        text: the string typed after ``:=``.
+        rule: the node's parameter row: its default's type is the value's type, its range
+            and choices bound it.
+
+    Raises:
+        LaunchArgumentError: if ``text`` is not of the parameter's type or out of range.
+
+    """
+    kind = type(rule.default)
+    try:
+        if kind is bool:
+            value: Any = parse_bool(name, text)
+        elif kind is int:
+            value = int(text.strip())
+        elif kind is float:
+            value = float(text.strip())
+        else:
+            value = text
+    except ValueError:
+        raise LaunchArgumentError(name, text, _accepts(rule)) from None
+    if rule.check(value) is not None:
+        raise LaunchArgumentError(name, text, _accepts(rule))
+    return value
+
+
+def _check_file(name: str, path: str) -> str:
+    expanded = os.path.expanduser(path)
+    if not os.path.isfile(expanded):
+        raise LaunchArgumentError(name, path, 'an existing file (not found)')
+    return expanded
+
+
+def _topic_name(namespace: str, name: str) -> str:
+    return '/' + '/'.join(part for part in (namespace.strip('/'), name) if part)
+
+
+def plan_launch(values: Mapping[str, str],
+                parameter_rules: Mapping[str, Sequence[ParameterRule]]) -> LaunchPlan:
+    """Convert and check every typed launch argument; decide what to start.
+
+    Args:
+        values: each declared argument's string value (as ``LaunchConfiguration``
+            performs it); ``params_file`` already resolved to a path.
+        parameter_rules: each node's parameter rows (``PARAMETERS`` of the node modules).
+
+    Returns:
+        The plan: nodes, typed parameter overrides, remappings.
+
+    Raises:
+        LaunchArgumentError: on the first argument that cannot be used.
+
+    """
+    use_camera = parse_bool('use_camera', values.get('use_camera', 'true'))
+    rqt = parse_bool('rqt', values.get('rqt', 'false'))
+    params_file = _check_file('params_file', values['params_file'])
+    namespace = values.get('namespace', '').strip()
+    image_topic = values.get('image_topic', '').strip()
+    parameters: Dict[str, Dict[str, Any]] = {name: {} for name in NODE_NAMES}
+    for argument in PARAMETER_ARGUMENTS:
+        text = values.get(argument.name, KEEP)
+        if text == KEEP:
+            continue
+        value = convert_value(argument.name, text, _rule(parameter_rules, argument))
+        if argument.name == 'model':
+            value = _check_file('model', value)
+        for node in argument.nodes:
+            parameters[node][argument.parameter] = value
+    if 'threshold' in parameters['preprocessor']:
+        # A threshold given at launch means a fixed threshold, as with `ros2 param set`.
+        parameters['preprocessor'].setdefault('threshold_mode', 'fixed')
+    nodes = tuple(name for name in NODE_NAMES if use_camera or name != CAMERA_NODE)
+    remappings = (('image_raw', image_topic),) if image_topic else ()
+    return LaunchPlan(nodes=nodes, parameters=parameters, params_file=params_file,
+                      namespace=namespace, image_topic=image_topic, rqt=rqt,
+                      overlay_topic=_topic_name(namespace, 'overlay'), remappings=remappings)
+
+
+def profile_variable(ros_distro: str) -> str:
+    """Return the one profile variable the Fast DDS of ``ros_distro`` reads without warning."""
+    return FASTRTPS_VARIABLE if ros_distro.strip().lower() in FASTRTPS_ONLY_DISTROS \
+        else FASTDDS_VARIABLE
+
+
+def fastdds_profile_environment(argument: str, shipped_profile: str,
+                                environ: Mapping[str, str]) -> Tuple[Dict[str, str], str]:
+    """Decide the Fast DDS profile variable the nodes get, and say why in one line.
+
+    A robot-wide profile the user already has (either variable set) is kept unless a file
+    is named explicitly; only the variable the running Fast DDS reads is set (Humble's
+    Fast DDS 2.6 reads only the old name, Jazzy's warns about it, Kilted's ignores it).
+
+    Args:
+        argument: ``fastdds_profile``: ``'shipped'``, ``'none'`` or a file.
+        shipped_profile: the installed ``config/fastdds_large_images.xml``.
+        environ: the launch's environment (``ROS_DISTRO``, ``RMW_IMPLEMENTATION`` and
+            the profile variables are read).
+
+    Returns:
+        ``(variables to add to each node's environment, the line to log)``.
+
+    Raises:
+        LaunchArgumentError: if a named file does not exist.
+
+    """
+    choice = argument.strip()
+    if choice.lower() == PROFILE_NONE:
+        return {}, 'Fast DDS profile: none (fastdds_profile:=none)'
+    rmw = environ.get('RMW_IMPLEMENTATION', '')
+    if rmw and not rmw.startswith('rmw_fastrtps'):
+        return {}, f'Fast DDS profile: not used, the RMW is {rmw}'
+    if choice in (PROFILE_SHIPPED, ''):
+        existing = [name for name in PROFILE_VARIABLES if environ.get(name)]
+        if existing:
+            return {}, (f'Fast DDS profile: keeping {existing[0]}={environ[existing[0]]} '
+                        'from the environment; the shipped profile is not set '
+                        '(fastdds_profile:=<file> to override)')
+        path = shipped_profile
+    else:
+        path = _check_file('fastdds_profile', choice)
+    variable = profile_variable(environ.get('ROS_DISTRO', ''))
+    return {variable: path}, f'Fast DDS profile: {variable}={path}'

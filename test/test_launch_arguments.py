@@ -1,0 +1,175 @@
+"""Launch arguments as a user types them: converted, checked, and refused with one line.
+
+The launch file calls these functions with the nodes' real parameter tables; here they
+run without ``launch`` (not installable on the build machines).
+"""
+
+from pathlib import Path
+
+from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
+from digit_recognition.nodes.launch_arguments import (
+    declared_arguments, fastdds_profile_environment, FASTDDS_VARIABLE, FASTRTPS_VARIABLE,
+    LaunchArgumentError, NODE_NAMES, PARAMETER_ARGUMENTS, plan_launch, profile_variable)
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PARAMS_FILE = str(REPO_ROOT / 'config' / 'digit_recognition.yaml')
+SHIPPED_PROFILE = str(REPO_ROOT / 'config' / 'fastdds_large_images.xml')
+RULES = {
+    'camera': camera_node.PARAMETERS,
+    'preprocessor': preprocessor_node.PARAMETERS,
+    'classifier': classifier_node.PARAMETERS,
+    'overlay': overlay_node.PARAMETERS,
+}
+
+
+def typed(**arguments: str) -> dict:
+    """Return every declared argument at its default, with ``arguments`` as typed."""
+    values = {argument.name: argument.default for argument in declared_arguments(RULES)}
+    values['params_file'] = PARAMS_FILE
+    values.update(arguments)
+    return values
+
+
+def test_defaults_start_the_four_nodes_with_the_parameters_file_alone():
+    plan = plan_launch(typed(), RULES)
+    assert plan.nodes == NODE_NAMES
+    assert plan.parameters == {name: {} for name in NODE_NAMES}
+    assert plan.params_file == PARAMS_FILE
+    assert plan.remappings == ()
+    assert plan.rqt is False
+    assert plan.overlay_topic == '/overlay'
+
+
+def test_readme_example_is_converted_to_typed_parameters():
+    plan = plan_launch(typed(source='demo', threshold='90', batch_size='3'), RULES)
+    assert plan.parameters['camera'] == {'source': 'demo'}
+    # A threshold alone selects the fixed mode, as `ros2 param set` does.
+    assert plan.parameters['preprocessor'] == {'threshold': 90, 'threshold_mode': 'fixed'}
+    assert plan.parameters['classifier'] == {'batch_size': 3}
+    assert type(plan.parameters['preprocessor']['threshold']) is int
+
+
+def test_threshold_mode_given_with_threshold_is_kept():
+    plan = plan_launch(typed(threshold='90', threshold_mode='otsu'), RULES)
+    assert plan.parameters['preprocessor'] == {'threshold': 90, 'threshold_mode': 'otsu'}
+
+
+def test_numeric_looking_source_stays_a_string():
+    assert plan_launch(typed(source='0'), RULES).parameters['camera'] == {'source': '0'}
+
+
+def test_image_qos_applies_to_both_image_subscribers():
+    plan = plan_launch(typed(image_qos='sensor_data'), RULES)
+    assert plan.parameters['preprocessor'] == {'image_qos': 'sensor_data'}
+    assert plan.parameters['overlay'] == {'image_qos': 'sensor_data'}
+
+
+@pytest.mark.parametrize('name, value, accepts', [
+    ('threshold', '300', 'an integer 0 to 255'),
+    ('threshold', 'ninety', 'an integer 0 to 255'),
+    ('threshold', '9.5', 'an integer 0 to 255'),
+    ('batch_size', '0', 'an integer 1 to 64'),
+    ('threshold_mode', 'bogus', 'one of fixed, otsu, adaptive'),
+    ('backend', 'bogus', 'one of keras, tflite'),
+    ('image_qos', 'best_effort', 'one of reliable, sensor_data'),
+    ('rqt', 'yes', 'true or false'),
+    ('use_camera', 'off', 'true or false'),
+    ('model', '/missing.tflite', 'an existing file (not found)'),
+    ('params_file', '/missing.yaml', 'an existing file (not found)'),
+])
+def test_wrong_value_is_refused_with_one_line_naming_argument_and_accepted_values(
+        name, value, accepts):
+    with pytest.raises(LaunchArgumentError) as raised:
+        plan_launch(typed(**{name: value}), RULES)
+    message = str(raised.value)
+    assert '\n' not in message
+    assert message == f'launch argument {name}:={value} is not valid: {accepts}'
+
+
+@pytest.mark.parametrize('spelling, expected', [
+    ('true', True), ('True', True), ('1', True), ('false', False), ('FALSE', False),
+    ('0', False)])
+def test_booleans_in_the_spellings_launch_conditions_accept(spelling, expected):
+    assert plan_launch(typed(rqt=spelling), RULES).rqt is expected
+
+
+def test_external_camera_driver_skips_camera_node_and_remaps_the_image_topic():
+    plan = plan_launch(typed(use_camera='false', image_topic='/camera/image_raw'), RULES)
+    assert plan.nodes == ('preprocessor', 'classifier', 'overlay')
+    assert plan.remappings == (('image_raw', '/camera/image_raw'),)
+
+
+def test_namespace_moves_the_overlay_topic_rqt_shows():
+    plan = plan_launch(typed(namespace='/robot1/', rqt='true'), RULES)
+    assert plan.namespace == '/robot1/'
+    assert plan.overlay_topic == '/robot1/overlay'
+
+
+def test_existing_model_file_is_accepted(tmp_path):
+    model = tmp_path / 'mine.tflite'
+    model.write_bytes(b'x')
+    assert plan_launch(typed(model=str(model)), RULES).parameters['classifier'] == {
+        'model_path': str(model)}
+
+
+def test_declared_choices_come_from_the_node_parameter_tables():
+    declared = {argument.name: argument for argument in declared_arguments(RULES)}
+    assert declared['backend'].choices == ('', 'keras', 'tflite')
+    assert declared['threshold_mode'].choices == ('', 'fixed', 'otsu', 'adaptive')
+    assert declared['rqt'].choices == ('true', 'false')
+    assert declared['fastdds_profile'].default == 'shipped'
+    for argument in declared.values():
+        assert not argument.choices or argument.default in argument.choices, argument.name
+
+
+def test_every_parameter_argument_names_a_declared_parameter_of_its_nodes():
+    for argument in PARAMETER_ARGUMENTS:
+        for node in argument.nodes:
+            assert argument.parameter in {rule.name for rule in RULES[node]}, argument.name
+
+
+@pytest.mark.parametrize('distro, variable', [
+    ('humble', FASTRTPS_VARIABLE), ('iron', FASTRTPS_VARIABLE), ('jazzy', FASTDDS_VARIABLE),
+    ('kilted', FASTDDS_VARIABLE), ('rolling', FASTDDS_VARIABLE), ('', FASTDDS_VARIABLE)])
+def test_profile_variable_is_the_one_that_distros_fast_dds_reads(distro, variable):
+    assert profile_variable(distro) == variable
+
+
+def test_shipped_profile_is_set_in_the_one_variable_fast_dds_reads():
+    env, line = fastdds_profile_environment('shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'humble'})
+    assert env == {FASTRTPS_VARIABLE: SHIPPED_PROFILE}
+    assert SHIPPED_PROFILE in line
+    env, _ = fastdds_profile_environment('shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'jazzy'})
+    assert env == {FASTDDS_VARIABLE: SHIPPED_PROFILE}
+
+
+@pytest.mark.parametrize('variable', [FASTDDS_VARIABLE, FASTRTPS_VARIABLE])
+def test_a_profile_the_user_already_has_is_kept_and_the_log_says_so(variable):
+    env, line = fastdds_profile_environment(
+        'shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'jazzy', variable: '/etc/robot.xml'})
+    assert env == {}
+    assert f'keeping {variable}=/etc/robot.xml' in line
+
+
+def test_none_sets_no_profile():
+    env, line = fastdds_profile_environment('none', SHIPPED_PROFILE, {})
+    assert env == {}
+    assert 'none' in line
+
+
+def test_other_rmw_gets_no_profile():
+    env, line = fastdds_profile_environment(
+        'shipped', SHIPPED_PROFILE, {'RMW_IMPLEMENTATION': 'rmw_cyclonedds_cpp'})
+    assert env == {}
+    assert 'rmw_cyclonedds_cpp' in line
+
+
+def test_named_profile_file_must_exist_and_overrides_the_environment(tmp_path):
+    with pytest.raises(LaunchArgumentError, match='fastdds_profile:=/missing.xml'):
+        fastdds_profile_environment('/missing.xml', SHIPPED_PROFILE, {})
+    mine = tmp_path / 'mine.xml'
+    mine.write_text('<profiles/>')
+    env, _ = fastdds_profile_environment(
+        str(mine), SHIPPED_PROFILE, {FASTDDS_VARIABLE: '/etc/robot.xml'})
+    assert env == {FASTDDS_VARIABLE: str(mine)}
