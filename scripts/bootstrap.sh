@@ -3,7 +3,7 @@
 #
 #   ROS 2 already sourced (ROS_DISTRO set, e.g. /opt/ros/humble on a Jetson):
 #       .venv with --system-site-packages, plus only the Python packages that cannot
-#       be imported (unpinned, the system's numpy kept).
+#       be imported (unpinned; numpy kept below 2 for apt's cv2 and cv_bridge).
 #   No ROS: .venv with the ROS 2 kilted wheels, colcon and the pinned libraries of
 #       requirements.txt, and the CMake path fix the wheels need (see README).
 #
@@ -85,9 +85,11 @@ setup_with_ros() {
         say "installing: ${missing[*]}"
         local numpy_version
         numpy_version=$("$venv/bin/python" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)
-        if [ -n "$numpy_version" ]; then
-            # cv_bridge and rclpy from apt are built against this numpy.
-            pip_install -c <(echo "numpy==$numpy_version") "${missing[@]}"
+        if [[ "$numpy_version" == 1.* ]]; then
+            # apt's cv2 and cv_bridge are built against numpy 1.x (Humble: 1.21): any later
+            # 1.x keeps that ABI, numpy 2 breaks it. Not the exact version: LiteRT needs
+            # numpy >= 1.23.2 on Python 3.10, so pinning 1.21 makes it uninstallable.
+            pip_install -c <(echo 'numpy<2') "${missing[@]}"
         else
             pip_install "${missing[@]}"
         fi

@@ -9,7 +9,8 @@ from pathlib import Path
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
 from digit_recognition.nodes.launch_arguments import (
     declared_arguments, fastdds_profile_environment, FASTDDS_VARIABLE, FASTRTPS_VARIABLE,
-    LaunchArgumentError, NODE_NAMES, PARAMETER_ARGUMENTS, plan_launch, profile_variable)
+    LaunchArgumentError, markdown_table, NODE_NAMES, PARAMETER_ARGUMENTS, plan_launch,
+    profile_variable)
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -173,3 +174,9 @@ def test_named_profile_file_must_exist_and_overrides_the_environment(tmp_path):
     env, _ = fastdds_profile_environment(
         str(mine), SHIPPED_PROFILE, {FASTDDS_VARIABLE: '/etc/robot.xml'})
     assert env == {FASTDDS_VARIABLE: str(mine)}
+
+
+def test_readme_lists_every_launch_argument_as_declared():
+    table = markdown_table(declared_arguments(RULES, 'config/digit_recognition.yaml'))
+    readme = (REPO_ROOT / 'README.md').read_text()
+    assert table in readme, f'README.md is out of date; the launch arguments are now:\n{table}'

@@ -1,8 +1,9 @@
-"""Launch test: the real launch file on the demo source publishes predictions.
+"""Launch test: the real launch file, arguments typed as in the README, every exit code.
 
 Runs where ``launch_testing`` is installed (any ROS 2 install, e.g. the Jetson:
-``colcon test --packages-select digit_recognition``); skipped on the PyPI-wheel build
-machines, where test_nodes.py and test_launch_consistency.py cover the same ground.
+``launch_test test/test_launch_digit_recognition.py`` or ``colcon test``); skipped on the
+PyPI-wheel build machines, where test_launch_arguments.py tests the argument conversion
+and test_launch_consistency.py the launch file's structure.
 """
 
 import os
@@ -11,9 +12,10 @@ import unittest
 
 from ament_index_python.packages import get_package_share_directory
 from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.launch_arguments import NODE_NAMES
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-from rcl_interfaces.srv import SetParameters
+from rcl_interfaces.srv import GetParameters, SetParameters
 import rclpy
 
 try:
@@ -21,9 +23,13 @@ try:
     from launch.actions import IncludeLaunchDescription
     from launch.launch_description_sources import PythonLaunchDescriptionSource
     import launch_testing.actions
+    import launch_testing.asserts
 except ImportError:
     pytest.skip('launch_testing is not installed (ROS 2 from PyPI wheels)',
                 allow_module_level=True)
+
+# As a user types them: every value is a string.
+LAUNCH_ARGUMENTS = {'source': 'demo', 'threshold': '90', 'batch_size': '3'}
 
 
 @pytest.mark.launch_test
@@ -32,7 +38,7 @@ def generate_test_description():
                                'digit_recognition.launch.py')
     return launch.LaunchDescription([
         IncludeLaunchDescription(PythonLaunchDescriptionSource(launch_file),
-                                 launch_arguments={'source': 'demo'}.items()),
+                                 launch_arguments=LAUNCH_ARGUMENTS.items()),
         launch_testing.actions.ReadyToTest(),
     ])
 
@@ -49,30 +55,52 @@ class TestDigitRecognitionLaunch(unittest.TestCase):
         cls.node.destroy_node()
         rclpy.shutdown()
 
-    def spin_until(self, condition, timeout=60.0):
+    def spin_until(self, condition, timeout=90.0):
         deadline = time.monotonic() + timeout
         while not condition() and time.monotonic() < deadline:
             rclpy.spin_once(self.node, timeout_sec=0.1)
         return condition()
 
-    def test_predictions_arrive(self):
+    def call(self, service_type, name, request):
+        client = self.node.create_client(service_type, name)
+        self.assertTrue(client.wait_for_service(timeout_sec=60.0), name)
+        future = client.call_async(request)
+        self.assertTrue(self.spin_until(future.done, timeout=30.0), name)
+        return future.result()
+
+    def test_predictions_arrive_in_batches_of_the_launch_argument(self):
         predictions = []
         self.node.create_subscription(DigitPrediction, 'prediction', predictions.append, 10)
         self.assertTrue(self.spin_until(lambda: len(predictions) >= 3))
-        self.assertEqual(predictions[-1].frame_count, 5)
+        self.assertEqual([p.frame_count for p in predictions[:3]], [3, 3, 3])
+
+    def get_threshold(self):
+        result = self.call(GetParameters, '/preprocessor/get_parameters',
+                           GetParameters.Request(names=['threshold', 'threshold_mode']))
+        return result.values
 
     def set_threshold(self, value):
-        client = self.node.create_client(SetParameters, '/preprocessor/set_parameters')
-        self.assertTrue(client.wait_for_service(timeout_sec=30.0))
         request = SetParameters.Request(parameters=[Parameter(
             name='threshold',
             value=ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value))])
-        future = client.call_async(request)
-        self.assertTrue(self.spin_until(future.done, timeout=10.0))
-        return future.result().results[0]
+        return self.call(SetParameters, '/preprocessor/set_parameters', request).results[0]
 
-    def test_threshold_is_dynamic_and_range_checked(self):
-        self.assertTrue(self.set_threshold(90).successful)
+    def test_typed_threshold_arrives_as_an_integer_then_is_dynamic_and_range_checked(self):
+        threshold, mode = self.get_threshold()
+        self.assertEqual(threshold.type, ParameterType.PARAMETER_INTEGER)
+        self.assertEqual(threshold.integer_value, 90)
+        self.assertEqual(mode.string_value, 'fixed')
+        self.assertTrue(self.set_threshold(100).successful)
         rejected = self.set_threshold(300)
         self.assertFalse(rejected.successful)
         self.assertIn('255', rejected.reason)
+        self.assertEqual(self.get_threshold()[0].integer_value, 100)
+
+
+@launch_testing.post_shutdown_test()
+class TestShutdown(unittest.TestCase):
+
+    def test_every_node_ran_and_exited_cleanly(self, proc_info):
+        started = sorted(name.rsplit('-', 1)[0] for name in proc_info.process_names())
+        self.assertEqual(started, sorted(NODE_NAMES))
+        launch_testing.asserts.assertExitCodes(proc_info)

@@ -1,6 +1,7 @@
 """Tests of the camera frame sources, with real files written to a temporary folder."""
 
 import os
+import sys
 
 import cv2
 
@@ -119,6 +120,16 @@ def test_missing_video_file_is_unavailable(tmp_path):
         source.open()
     with pytest.raises(SourceUnavailableError):
         source.read()
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='V4L2 device files')
+def test_missing_device_index_is_unavailable_without_asking_opencv(capfd):
+    """Check: a device index with no /dev/videoN fails with our message, not OpenCV's lines."""
+    index = next(i for i in range(60, 100) if not os.path.exists(f'/dev/video{i}'))
+    source = make_frame_source(str(index))
+    with pytest.raises(SourceUnavailableError, match=f'/dev/video{index} does not exist'):
+        source.open()
+    assert capfd.readouterr().err == ''
 
 
 def test_spec_parsing(tmp_path):

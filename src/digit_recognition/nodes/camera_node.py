@@ -82,11 +82,13 @@ class CameraNode(Node):
                                                  hardware_id=source.describe())
         self.frames_published = 0
         self.frames_failed = 0
-        self._reported_waiting = False
+        # True until the first frame arrives, so that the log says when frames flow.
+        self._reported_waiting = True
         self._timer = self.create_timer(1.0 / self.params['fps'], self._on_timer)
         self.params.on_change(self._on_parameters_changed)
-        self.get_logger().info(f'publishing {source.describe()} on '
-                               f'{self._image_publisher.topic_name} at {self.params["fps"]} fps')
+        self.get_logger().info(f'reading {source.describe()} for '
+                               f'{self._image_publisher.topic_name} at {self.params["fps"]} fps '
+                               'while the topic has a subscriber')
 
     def _on_parameters_changed(self, names: List[str]) -> None:
         if 'fps' in names:

@@ -343,3 +343,13 @@ def fastdds_profile_environment(argument: str, shipped_profile: str,
         path = _check_file('fastdds_profile', choice)
     variable = profile_variable(environ.get('ROS_DISTRO', ''))
     return {variable: path}, f'Fast DDS profile: {variable}={path}'
+
+
+def markdown_table(arguments: Sequence[LaunchArgument]) -> str:
+    """Return the README's table of launch arguments: name, default, choices, description."""
+    lines = ['| argument | default | accepts | description |', '| --- | --- | --- | --- |']
+    for argument in arguments:
+        default = f'`{argument.default}`' if argument.default else '(empty)'
+        accepts = ', '.join(f'`{choice}`' for choice in argument.choices if choice)
+        lines.append(f'| `{argument.name}` | {default} | {accepts} | {argument.description} |')
+    return '\n'.join(lines)

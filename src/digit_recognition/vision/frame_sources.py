@@ -27,6 +27,7 @@ import abc
 import collections.abc
 import dataclasses
 import os
+import sys
 import time
 
 import cv2
@@ -289,6 +290,11 @@ class CaptureSource(FrameSource):
         if self.kind == self.DEVICE and isinstance(self.target, str) and not os.path.exists(
                 self.target):
             raise SourceUnavailableError(f'camera device {self.target} does not exist')
+        if (self.kind == self.DEVICE and isinstance(self.target, int)
+                and sys.platform.startswith('linux')
+                and not os.path.exists(f'/dev/video{self.target}')):
+            # Checked here so that OpenCV does not log its own two lines at every retry.
+            raise SourceUnavailableError(f'camera device /dev/video{self.target} does not exist')
         if self.kind == self.DEVICE:
             capture = cv2.VideoCapture(self.target, cv2.CAP_V4L2)
         elif self.kind == self.GSTREAMER:
