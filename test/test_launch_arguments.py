@@ -67,10 +67,10 @@ def test_image_qos_applies_to_both_image_subscribers():
 
 
 @pytest.mark.parametrize('name, value, accepts', [
-    ('threshold', '300', 'an integer 0 to 255'),
-    ('threshold', 'ninety', 'an integer 0 to 255'),
-    ('threshold', '9.5', 'an integer 0 to 255'),
-    ('batch_size', '0', 'an integer 1 to 64'),
+    ('threshold', '300', 'an integer from 0 to 255'),
+    ('threshold', 'ninety', 'an integer from 0 to 255'),
+    ('threshold', '9.5', 'an integer from 0 to 255'),
+    ('batch_size', '0', 'an integer from 1 to 64'),
     ('threshold_mode', 'bogus', 'one of fixed, otsu, adaptive'),
     ('backend', 'bogus', 'one of keras, tflite'),
     ('image_qos', 'best_effort', 'one of reliable, sensor_data'),

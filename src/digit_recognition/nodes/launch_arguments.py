@@ -44,18 +44,17 @@ RQT_PACKAGE: Final = 'rqt_image_view'
 
 
 class ParameterRule(Protocol):
-    """What this module needs of a node's parameter row (``nodes.parameters.ParameterSpec``)."""
+    """What this module reads of a node's parameter row (``nodes.parameters.ParameterSpec``)."""
 
     name: str
     default: Any
+    min_value: Optional[float]
+    max_value: Optional[float]
     choices: Tuple[str, ...]
 
-    def check(self, value: Any) -> Optional[str]:
-        """Return why ``value`` is not acceptable, or None when it is."""
-
     @property
-    def range_text(self) -> str:
-        """Human-readable range or choices."""
+    def accepted(self) -> str:
+        """What the parameter accepts, in words."""
 
 
 @dataclass(frozen=True)
@@ -209,14 +208,6 @@ def parse_bool(name: str, text: str) -> bool:
     raise LaunchArgumentError(name, text, 'true or false')
 
 
-def _accepts(rule: ParameterRule) -> str:
-    kind = {bool: 'true or false', int: 'an integer', float: 'a number',
-            str: 'a string'}[type(rule.default)]
-    if rule.choices:
-        return 'one of ' + ', '.join(rule.choices)
-    return f'{kind} {rule.range_text}'.strip()
-
-
 def convert_value(name: str, text: str, rule: ParameterRule) -> Any:
     """Turn a typed launch argument into a valid value of ``rule``'s parameter.
 
@@ -224,7 +215,7 @@ def convert_value(name: str, text: str, rule: ParameterRule) -> Any:
         name: the launch argument (for the message).
         text: the string typed after ``:=``.
         rule: the node's parameter row: its default's type is the value's type, its range
-            and choices bound it.
+            and choices bound it (the same bounds the node's descriptor enforces).
 
     Raises:
         LaunchArgumentError: if ``text`` is not of the parameter's type or out of range.
@@ -241,9 +232,13 @@ def convert_value(name: str, text: str, rule: ParameterRule) -> Any:
         else:
             value = text
     except ValueError:
-        raise LaunchArgumentError(name, text, _accepts(rule)) from None
-    if rule.check(value) is not None:
-        raise LaunchArgumentError(name, text, _accepts(rule))
+        raise LaunchArgumentError(name, text, rule.accepted) from None
+    out_of_range = (
+        (rule.choices and value not in rule.choices)
+        or (rule.min_value is not None and value < rule.min_value)
+        or (rule.max_value is not None and value > rule.max_value))
+    if out_of_range:
+        raise LaunchArgumentError(name, text, rule.accepted)
     return value
 
 
