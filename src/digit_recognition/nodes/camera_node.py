@@ -39,7 +39,7 @@ PARAMETERS: List[ParameterSpec] = [
                   'resized); 0 keeps the source size', 0, 7680, read_only=True),
     ParameterSpec('height', 480, 'frame height published; 0 keeps the source size',
                   0, 4320, read_only=True),
-    ParameterSpec('fps', 30.0, 'frames per second read and published', 0.1, 240.0),
+    ParameterSpec('fps', 30.0, 'frames per second read and published', 0.1, 1000.0),
     ParameterSpec('frame_id', 'camera_optical_frame', 'frame_id of the published images'),
     ParameterSpec('loop', True, 'restart a video file or image folder at its end',
                   read_only=True),

@@ -2,7 +2,7 @@
 
 The four real nodes run in this process on one executor (as
 ``pipeline.py`` runs them); the camera replays a folder of prepared 640x480 demo
-frames as fast as its timer allows (``fps`` 240, its maximum). The run checks:
+frames as fast as its timer allows (``fps`` at its maximum). The run checks:
 
 * nothing crashes (no exception out of any callback, every node keeps working);
 * every batch gives exactly one prediction: the classifier's published predictions
@@ -27,7 +27,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 import cv2
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.camera_node import CameraNode
+from digit_recognition.nodes.camera_node import CameraNode, PARAMETERS as CAMERA_PARAMETERS
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.node_runner import make_executor
 from digit_recognition.nodes.pipeline import node_factories
@@ -44,7 +44,7 @@ from rclpy.node import Node
 FRAME_EXTENSION = '.bmp'
 """Prepared frames are BMP: reading one is a copy, so the camera measures the pipeline."""
 
-MAX_CAMERA_FPS = 240.0
+MAX_CAMERA_FPS = next(spec.max_value for spec in CAMERA_PARAMETERS if spec.name == 'fps')
 """The camera node's highest ``fps``."""
 
 

@@ -1,6 +1,8 @@
 """Convert raw image buffers (as in ``sensor_msgs/Image``) to numpy and back, ROS-free.
 
-Used when ``cv_bridge`` cannot be imported. Supported encodings: ``mono8``,
+Incoming buffers are viewed, never copied (:func:`image_to_array`); outgoing arrays
+are checked and laid out once (:func:`pack_array`), so the only copy left is the one
+into the message's own buffer. Supported encodings: ``mono8``,
 ``bgr8``, ``rgb8``, ``bgra8``, ``rgba8``, ``mono16``, and the aliases ``8UC1``
 (= mono8), ``8UC3`` (= bgr8), ``8UC4`` (= bgra8) and ``16UC1`` (= mono16).
 """
@@ -115,8 +117,19 @@ def image_to_array(height: int, width: int, encoding: str, step: int, data: Buff
     return array
 
 
-def array_to_image_fields(array: np.ndarray, encoding: str) -> ImageFields:
-    """Pack a numpy image into ``sensor_msgs/Image`` fields (tightly, step = row size).
+@dataclasses.dataclass(frozen=True)
+class ImageGeometry:
+    """The fields of a ``sensor_msgs/Image`` other than its header and data."""
+
+    height: int
+    width: int
+    encoding: str
+    step: int
+    is_bigendian: bool = False
+
+
+def pack_array(array: np.ndarray, encoding: str) -> tuple[ImageGeometry, np.ndarray]:
+    """Check a numpy image against ``encoding`` and lay it out as a message stores it.
 
     Args:
         array: ``(H, W)`` or ``(H, W, 1)`` for mono encodings, ``(H, W, C)`` else,
@@ -125,7 +138,9 @@ def array_to_image_fields(array: np.ndarray, encoding: str) -> ImageFields:
         encoding: one of :data:`SUPPORTED_ENCODINGS`; kept as given in the result.
 
     Returns:
-        The :class:`ImageFields` (native-endian data, ``is_bigendian`` set to match).
+        The geometry (tight rows, step = row size; ``is_bigendian`` as the native order)
+        and the pixels as a flat C-contiguous native-endian uint8 array: a view of
+        ``array`` when it is already laid out so, else one copy.
 
     Raises:
         ImageFormatError: if the array's shape or dtype does not fit the encoding.
@@ -147,8 +162,28 @@ def array_to_image_fields(array: np.ndarray, encoding: str) -> ImageFields:
         raise ImageFormatError(f'image size must be positive, got {width}x{height}')
     native = np.ascontiguousarray(array, dtype=dtype.newbyteorder('='))
     step = width * channels * dtype.itemsize
-    return ImageFields(int(height), int(width), encoding, int(step), native.tobytes(),
-                       sys.byteorder == 'big' and dtype.itemsize > 1)
+    geometry = ImageGeometry(int(height), int(width), encoding, int(step),
+                             sys.byteorder == 'big' and dtype.itemsize > 1)
+    return geometry, native.reshape(-1).view(np.uint8)
+
+
+def array_to_image_fields(array: np.ndarray, encoding: str) -> ImageFields:
+    """Pack a numpy image into ``sensor_msgs/Image`` fields, data as ``bytes``.
+
+    Args:
+        array: as for :func:`pack_array`.
+        encoding: one of :data:`SUPPORTED_ENCODINGS`; kept as given in the result.
+
+    Returns:
+        The :class:`ImageFields` (native-endian data, ``is_bigendian`` set to match).
+
+    Raises:
+        ImageFormatError: if the array's shape or dtype does not fit the encoding.
+
+    """
+    geometry, pixels = pack_array(array, encoding)
+    return ImageFields(geometry.height, geometry.width, geometry.encoding, geometry.step,
+                       pixels.tobytes(), geometry.is_bigendian)
 
 
 def to_bgr8(array: np.ndarray, encoding: str) -> np.ndarray:
