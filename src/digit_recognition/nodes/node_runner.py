@@ -29,25 +29,54 @@ WARN_PERIOD_S = 5.0
 SPIN_WAIT_S = 0.1
 """Longest wait for work before the spin loop checks for Ctrl-C (its reaction time)."""
 
-EXECUTORS = ('single', 'multi')
-"""Executor kinds for several nodes in one process."""
+EXECUTORS = ('auto', 'events', 'single', 'multi')
+"""Executor kinds for the nodes of one process (see :func:`make_executor`)."""
 
 
-def make_executor(kind: str = 'single', context: Optional[Context] = None) -> Executor:
-    """Return the executor that spins several nodes in one process.
+def events_executor_class() -> Optional[Callable[..., Executor]]:
+    """Return rclpy's C++ ``EventsExecutor``, or None where rclpy lacks it.
 
-    ``single`` (the default) is a ``SingleThreadedExecutor``. Measured here with the
-    four nodes at 30 fps, rclpy's ``MultiThreadedExecutor`` busy-waits while a
-    callback of a node is running and holds the GIL doing so: latency p50 went from
-    7 ms to over 400 ms and the camera fell to 10 fps. The pipeline's work releases
-    the GIL in OpenCV and LiteRT only briefly, so threads buy little here.
-    ``multi`` keeps the ``MultiThreadedExecutor`` for machines where it pays.
+    It is in ``rclpy.experimental`` from Kilted on; Humble and Jazzy have only the
+    Python executors.
     """
+    try:
+        from rclpy.experimental.events_executor import EventsExecutor
+    except ImportError:
+        return None
+    return EventsExecutor
+
+
+def make_executor(kind: str = 'auto', context: Optional[Context] = None) -> Executor:
+    """Return the executor that spins the nodes of one process.
+
+    ``auto`` (the default) is ``events`` where rclpy has it, else ``single``.
+    ``events`` is rclpy's ``EventsExecutor``, which waits and dispatches in C++. The
+    Python executors rebuild, in Python, a wait set of every subscription, timer,
+    service and QoS event handler of every node on each wake-up, and wake up more
+    than once per callback; per camera frame that costs more CPU than preprocessing
+    the frame (``make bench`` measures both).
+    ``single`` is a ``SingleThreadedExecutor`` (what Humble and Jazzy get).
+    ``multi`` is the ``MultiThreadedExecutor``: its threads contend for the GIL, which
+    the pipeline's callbacks hold nearly all the time, so it is slower here; kept for
+    comparison.
+
+    Raises:
+        ValueError: for an unknown kind, or ``events`` where rclpy lacks it.
+
+    """
+    if kind not in EXECUTORS:
+        raise ValueError(f'executor must be one of {EXECUTORS}, got {kind!r}')
+    events = events_executor_class()
+    if kind == 'auto':
+        kind = 'single' if events is None else 'events'
+    if kind == 'events':
+        if events is None:
+            raise ValueError('executor events needs rclpy.experimental.EventsExecutor '
+                             '(ROS 2 Kilted or newer)')
+        return events(context=context)
     if kind == 'single':
         return SingleThreadedExecutor(context=context)
-    if kind == 'multi':
-        return MultiThreadedExecutor(num_threads=4, context=context)
-    raise ValueError(f'executor must be one of {EXECUTORS}, got {kind!r}')
+    return MultiThreadedExecutor(num_threads=4, context=context)
 
 
 class _Interrupted:
@@ -67,7 +96,7 @@ class _Interrupted:
 
 
 def run_nodes(factories: Sequence[NodeFactory], args: Optional[List[str]] = None,
-              logger_name: str = 'digit_recognition', executor_kind: str = 'single') -> int:
+              logger_name: str = 'digit_recognition', executor_kind: str = 'auto') -> int:
     """Create the nodes and spin them on one executor until Ctrl-C or shutdown.
 
     Args:

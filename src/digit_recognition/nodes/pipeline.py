@@ -1,7 +1,7 @@
 """The four nodes in one process (``ros2 run digit_recognition pipeline``).
 
 For small machines and for hosts without ``launch``: the camera, preprocessor,
-classifier and overlay nodes share one executor (single-threaded by default, see
+classifier and overlay nodes share one executor (see
 :func:`digit_recognition.nodes.node_runner.make_executor`), read the same
 parameters file as the launch file, and talk over the same topics, so other
 processes can subscribe, remap and ``ros2 param set`` exactly as with the launch file.
@@ -72,7 +72,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument('--threshold-mode', choices=THRESHOLD_MODES)
     parser.add_argument('--threshold', type=int,
                         help='fixed threshold 0-255 (implies --threshold-mode fixed)')
-    parser.add_argument('--executor', choices=EXECUTORS, default='single',
+    parser.add_argument('--executor', choices=EXECUTORS, default='auto',
                         help='executor of the four nodes (see node_runner.make_executor)')
     return parser.parse_known_args(argv)[0]
 

@@ -5,7 +5,10 @@ of BMP files, looping), in the two arrangements of the launch file:
 
 * ``one process``: the four nodes on one executor (as ``pipeline.py``, or a
   component container, runs them);
-* ``process per node``: one process each, with the launch file's Fast DDS profile.
+* ``process per node``: one process each, with the launch file's Fast DDS profile;
+
+each with the default executor (``auto``, see ``node_runner.make_executor``) and
+with the ``SingleThreadedExecutor`` that Humble and Jazzy get.
 
 Each configuration is measured ``--runs`` times (3 by default), interleaved (A B B A
 ...), and reported as the median with the min-max over the runs, because wall-clock
@@ -14,9 +17,9 @@ figures on a shared machine move between back-to-back runs. Per run:
 * 30 fps phase: latency of each prediction (arrival at a monitor node in this
   process minus the camera stamp of the newest frame of its batch), p50 and p99;
 * maximum-rate phase (the camera's ``fps`` set to its maximum): frames per second
-  through preprocessor and classifier (``max_fps``), and CPU time per frame: the
-  configuration's process CPU seconds (user + system, from ``psutil``) divided by
-  the frames the preprocessor processed, in total and per process;
+  through preprocessor and classifier (``max_fps``), and CPU time per frame: each
+  process's CPU seconds (user + system, from ``psutil``) divided by the frames it
+  handled, and their sum, the whole pipeline's CPU per frame;
 * peak resident memory (``VmHWM``) of every process.
 
 A machine-load line (load averages, CPU busy share and the busiest other processes)
@@ -56,7 +59,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.node_runner import EXECUTORS, run_nodes
+from digit_recognition.nodes.node_runner import events_executor_class, EXECUTORS, run_nodes
 from digit_recognition.nodes.pipeline import (
     default_params_file, installed_config_file, NODE_CLASSES)
 from digit_recognition.nodes.qos import PREDICTION_QOS
@@ -138,7 +141,7 @@ def _node_counters(node: Node) -> Dict[str, int]:
 
 
 def run_worker(name: str, baseline: bool, ros_args: List[str],
-               executor_kind: str = 'single') -> int:
+               executor_kind: str = 'auto') -> int:
     """Run node ``name`` (or ``'pipeline'``: all four) like its ``main()``, with counters.
 
     Each line read on stdin is answered with one ``BENCH-COUNTERS {json}`` line on
@@ -186,7 +189,7 @@ class Config:
     """``ONE_PROCESS`` or ``PROCESS_PER_NODE``."""
     backend: str = 'tflite'
     baseline: bool = False
-    executor: str = 'single'
+    executor: str = 'auto'
     """Executor of the nodes (see ``node_runner.make_executor``)."""
     fastdds_profile: bool = True
     """Process per node: start the nodes with the launch file's Fast DDS profile."""
@@ -199,8 +202,13 @@ class Config:
     @property
     def is_default(self) -> bool:
         """True for the launch file's default arrangement as shipped (TFLite, profile)."""
-        return (self.arrangement == DEFAULT_ARRANGEMENT and self.backend == 'tflite'
-                and not self.baseline and self.executor == 'single' and self.fastdds_profile)
+        return self.arrangement == DEFAULT_ARRANGEMENT and self.is_shipped
+
+    @property
+    def is_shipped(self) -> bool:
+        """True for an arrangement as the package runs it by default (TFLite, ...)."""
+        return (self.backend == 'tflite' and not self.baseline and self.executor == 'auto'
+                and self.fastdds_profile)
 
 
 @dataclass
@@ -505,16 +513,17 @@ def cpu_ms_per_frame(cpu_seconds: Dict[str, float], frames: Dict[str, int]) -> D
             ``frames_processed``, ``frames_received``).
 
     Returns:
-        ``{process: ms}`` (each process divided by the frames of
-        :data:`FRAME_COUNTERS`) and ``total``: all processes' CPU divided by the
-        frames the preprocessor processed. NaN where no frame was counted.
+        ``{process: ms}``, each process divided by the frames of
+        :data:`FRAME_COUNTERS`, and ``total``, their sum: the CPU one frame costs on
+        its way through the pipeline, whether or not a faster camera process also
+        published frames that were dropped as stale. NaN where no frame was counted.
 
     """
     def per_frame(seconds: float, count: int) -> float:
         return 1000.0 * seconds / count if count > 0 else float('nan')
     result = {name: per_frame(seconds, frames.get(FRAME_COUNTERS[name], 0))
               for name, seconds in cpu_seconds.items()}
-    result['total'] = per_frame(sum(cpu_seconds.values()), frames.get('frames_processed', 0))
+    result['total'] = sum(result.values())
     return result
 
 
@@ -608,6 +617,10 @@ def machine_load(sample_seconds: float = 1.0, top: int = 3) -> str:
             f'{busy:.0f}% over {sample_seconds:.0f} s; busiest processes: {busiest}')
 
 
+def _auto_executor() -> str:
+    return 'the EventsExecutor' if events_executor_class() else 'the SingleThreadedExecutor'
+
+
 def _version(distribution: str) -> str:
     try:
         return importlib.metadata.version(distribution)
@@ -654,8 +667,7 @@ def _verdict(ok: bool) -> str:
 
 def target_lines(results: Sequence[Result]) -> List[str]:
     """Return one line per target, judged on the medians of the TFLite arrangements."""
-    shipped = [r for r in results if r.config.backend == 'tflite' and not r.config.baseline
-               and r.config.executor == 'single' and r.config.fastdds_profile]
+    shipped = [r for r in results if r.config.is_shipped]
     default = next((r for r in shipped if r.config.is_default), None)
     other = next((r for r in shipped if r.config.arrangement != DEFAULT_ARRANGEMENT), None)
     lines = []
@@ -718,10 +730,12 @@ def report(results: Sequence[Result], settings: Dict[str, Any],
         'stamp of the newest frame of its batch, at 30 fps',
         '- max frames/s: frames through preprocessor and classifier per second with the '
         'camera at its maximum rate',
-        "- CPU ms/frame: CPU seconds (user + system) of all the configuration's processes "
-        'at the maximum rate, divided by the frames the preprocessor processed; by '
-        'process: cam/pre/cls per frame published/processed/received (ovl: idle, per '
-        'camera frame)',
+        '- CPU ms/frame: CPU seconds (user + system) of each process at the maximum rate '
+        'divided by the frames it handled (cam: published, pre: processed, cls: '
+        'received; ovl, idle while nobody watches the overlay: per camera frame), '
+        'summed over the processes',
+        f'- executor: the default (`auto`) is {_auto_executor()} with this rclpy; '
+        '"SingleThreadedExecutor" rows are what Humble and Jazzy get',
         '- peak RSS: VmHWM, the sum over the processes (each in brackets)',
         '',
     ]
@@ -753,8 +767,12 @@ def report_json(results: Sequence[Result], settings: Dict[str, Any],
 CONFIGS = [
     Config('one process, tflite', ONE_PROCESS),
     Config('process per node, tflite', PROCESS_PER_NODE),
+    Config('one process, tflite, SingleThreadedExecutor', ONE_PROCESS, executor='single'),
+    Config('process per node, tflite, SingleThreadedExecutor', PROCESS_PER_NODE,
+           executor='single'),
 ]
-"""What ``make bench`` measures: the launch file's two arrangements as shipped."""
+"""What ``make bench`` measures: the launch file's two arrangements as shipped, and
+with the executor of Humble and Jazzy."""
 
 EXTRA_CONFIGS = [
     Config('one process, keras', ONE_PROCESS, 'keras'),
@@ -879,7 +897,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='instead: cProfile the one-process pipeline for FRAMES frames')
     parser.add_argument('--worker', choices=('pipeline',) + NODE_NAMES, help=argparse.SUPPRESS)
     parser.add_argument('--baseline', action='store_true', help=argparse.SUPPRESS)
-    parser.add_argument('--executor', choices=EXECUTORS, default='single',
+    parser.add_argument('--executor', choices=EXECUTORS, default='auto',
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:

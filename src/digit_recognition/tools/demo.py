@@ -137,7 +137,7 @@ def summarise(results: List[tuple], frames: int, seconds: float) -> Dict[str, fl
 
 def run_demo(frames: int = 600, fps: float = 30.0, backend: str = 'tflite',
              output_dir: str = 'out', seed: int = 0,
-             executor_kind: str = 'single') -> Tuple[Dict[str, float], str]:
+             executor_kind: str = 'auto') -> Tuple[Dict[str, float], str]:
     """Run the pipeline on the demo camera for ``frames`` frames.
 
     Returns:
@@ -204,7 +204,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--backend', choices=BACKENDS, default='tflite')
     parser.add_argument('--output-dir', default='out', help='where the contact sheet goes')
     parser.add_argument('--seed', type=int, default=0, help='demo camera seed')
-    parser.add_argument('--executor', choices=EXECUTORS, default='single')
+    parser.add_argument('--executor', choices=EXECUTORS, default='auto')
     options = parser.parse_args(argv)
     try:
         summary, sheet_path = run_demo(options.frames, options.fps, options.backend,

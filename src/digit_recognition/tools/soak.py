@@ -206,7 +206,7 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
                 result.bad_frame_counts += 1
         monitor.create_subscription(DigitPrediction, 'prediction', on_prediction,
                                     PREDICTION_QOS)
-        executor = make_executor('single', context)
+        executor = make_executor('auto', context)
         for node in nodes:
             executor.add_node(node)
 
