@@ -42,7 +42,6 @@ import argparse
 import cProfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-import importlib.metadata
 import json
 import os
 import platform
@@ -61,12 +60,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.node_runner import events_executor_class, EXECUTORS, run_nodes
 from digit_recognition.nodes.pipeline import (
-    default_params_file, installed_config_file, NODE_CLASSES)
+    default_params_file, installed_config_file, NODE_CLASSES, NODE_NAMES)
 from digit_recognition.nodes.qos import PREDICTION_QOS
-from digit_recognition.tools.bench_model import cpu_model
+from digit_recognition.tools.bench_model import cpu_model, package_version
 from digit_recognition.tools.ros_isolation import isolate_ros_traffic
-from digit_recognition.tools.soak import (
-    CallbackCounter, MAX_CAMERA_FPS, run_soak, write_frame_folder)
+from digit_recognition.tools.soak import MAX_CAMERA_FPS, run_soak, write_frame_folder
 import numpy as np
 import psutil
 from rcl_interfaces.srv import SetParameters
@@ -75,9 +73,6 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-
-NODE_NAMES = ('camera', 'preprocessor', 'classifier', 'overlay')
-"""The pipeline's nodes, in launch order."""
 
 ONE_PROCESS = 'one process'
 PROCESS_PER_NODE = 'process per node'
@@ -129,11 +124,8 @@ class PredictBaseline:
 
 def _node_counters(node: Node) -> Dict[str, int]:
     names = ('frames_published', 'frames_processed', 'frames_dropped',
-             'predictions_published', 'frames_drawn')
+             'frames_received', 'predictions_published', 'frames_drawn')
     counters = {name: int(getattr(node, name)) for name in names if hasattr(node, name)}
-    received = getattr(node, 'bench_received', None)
-    if received is not None:
-        counters['frames_received'] = received.count
     params = getattr(node, 'params', None)
     if params is not None and 'batch_size' in params.values:
         counters['batch_size'] = int(params['batch_size'])
@@ -153,10 +145,8 @@ def run_worker(name: str, baseline: bool, ros_args: List[str],
 
     def factory(node_class=None):
         node = node_class()
-        if node_class.NODE_NAME == 'classifier':
-            node.bench_received = CallbackCounter(node, 'digit_input')
-            if baseline:
-                node.model = PredictBaseline(node.model)
+        if node_class.NODE_NAME == 'classifier' and baseline:
+            node.model = PredictBaseline(node.model)
         nodes.append(node)
         return node
 
@@ -621,13 +611,6 @@ def _auto_executor() -> str:
     return 'the EventsExecutor' if events_executor_class() else 'the SingleThreadedExecutor'
 
 
-def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return '-'
-
-
 def _by_process(result: Result) -> str:
     processes = result.processes()
     if processes == ['pipeline']:
@@ -716,10 +699,10 @@ def report(results: Sequence[Result], settings: Dict[str, Any],
         f'{platform.machine()}, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM',
         f'- machine load before: {load_before}',
         f'- machine load after: {load_after}',
-        f'- Python {platform.python_version()}, rclpy {_version("ros-rclpy")} '
+        f'- Python {platform.python_version()}, rclpy {package_version("ros-rclpy")} '
         f'({rclpy.get_rmw_implementation_identifier()}), LiteRT '
-        f'{_version("ai-edge-litert")}, OpenCV {_version("opencv-python-headless")}, '
-        f'numpy {_version("numpy")}',
+        f'{package_version("ai-edge-litert")}, '
+        f'OpenCV {package_version("opencv-python-headless")}, numpy {package_version("numpy")}',
         f'- {settings["runs"]} runs per configuration, interleaved; each: '
         f'{settings["warmup"]:.0f} s warm-up, {settings["seconds"]:.0f} s at '
         f'{INPUT_FPS:.0f} fps, {settings["seconds"]:.0f} s at the maximum rate '
