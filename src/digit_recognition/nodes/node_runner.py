@@ -80,10 +80,18 @@ def make_executor(kind: str = 'auto', context: Optional[Context] = None) -> Exec
 
 
 class _Interrupted:
-    """Python-level Ctrl-C / SIGTERM handling that remembers a signal arrived."""
+    """Python-level Ctrl-C / SIGTERM handling that remembers a signal arrived.
+
+    During start-up the signal raises KeyboardInterrupt. While spinning it only sets
+    :attr:`signal_received`, which the spin loop checks after every ``spin_once``: raised
+    inside a callback, the interrupt would be caught and logged as the callback's
+    failure by rclpy's C++ EventsExecutor, and surface as other exceptions where
+    rclpy converts a message in C++.
+    """
 
     def __init__(self) -> None:
         self.signal_received = False
+        self.spinning = False
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self._raise)
@@ -92,7 +100,8 @@ class _Interrupted:
 
     def _raise(self, signum: int, frame: object) -> None:
         self.signal_received = True
-        raise KeyboardInterrupt
+        if not self.spinning:
+            raise KeyboardInterrupt
 
 
 def run_nodes(factories: Sequence[NodeFactory], args: Optional[List[str]] = None,
@@ -136,7 +145,8 @@ def _spin_nodes(factories: Sequence[NodeFactory], logger_name: str, executor: Ex
         for node in nodes:
             executor.add_node(node)
         # A bounded wait returns to Python regularly, so a Ctrl-C is acted on in time.
-        while rclpy.ok():
+        interrupted.spinning = True
+        while rclpy.ok() and not interrupted.signal_received:
             executor.spin_once(timeout_sec=SPIN_WAIT_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
