@@ -6,12 +6,10 @@ import re
 
 from digit_recognition.tools import bench_pipeline
 from digit_recognition.tools.bench_pipeline import (
-    Config, CONFIGS, cpu_ms_per_frame, DEFAULT_ARRANGEMENT, interleaved, Result, RunResult,
-    Spread, TABLE_HEADER, table_rows, target_lines)
+    Config, CONFIGS, cpu_ms_per_frame, DEFAULT_ARRANGEMENT, interleaved, README_BEGIN,
+    README_END, Result, RunResult, Spread, TABLE_HEADER, table_rows, target_lines)
 
 README = Path(__file__).resolve().parents[2] / 'README.md'
-README_BEGIN = '<!-- make bench: begin -->'
-README_END = '<!-- make bench: end -->'
 
 
 def _readme_block():

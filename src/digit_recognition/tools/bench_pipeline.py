@@ -688,6 +688,17 @@ def target_lines(results: Sequence[Result]) -> List[str]:
     return lines
 
 
+README_BEGIN = '<!-- make bench: begin -->'
+README_END = '<!-- make bench: end -->'
+
+
+def readme_block(results: Sequence[Result]) -> List[str]:
+    """Return the table and target lines between the markers the README's copy keeps."""
+    return ([README_BEGIN, ''] + table_rows(results)
+            + ['', 'Targets (TFLite, medians of the runs):', ''] + target_lines(results)
+            + ['', README_END])
+
+
 def report(results: Sequence[Result], settings: Dict[str, Any],
            load_before: str, load_after: str) -> str:
     """Return the markdown report: context, results table, targets, problems."""
@@ -722,9 +733,7 @@ def report(results: Sequence[Result], settings: Dict[str, Any],
         '- peak RSS: VmHWM, the sum over the processes (each in brackets)',
         '',
     ]
-    lines += table_rows(results)
-    lines += ['', '## Targets (TFLite, medians of the runs)', '']
-    lines += target_lines(results)
+    lines += readme_block(results)
     problems = [f'- {result.config.label}, {problem}'
                 for result in results for problem in result.problems]
     if problems:
