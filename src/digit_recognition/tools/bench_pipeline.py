@@ -62,6 +62,7 @@ from digit_recognition.nodes.node_runner import events_executor_class, EXECUTORS
 from digit_recognition.nodes.pipeline import (
     default_params_file, installed_config_file, NODE_CLASSES, NODE_NAMES)
 from digit_recognition.nodes.qos import PREDICTION_QOS
+from digit_recognition.tools.bench_compressed import compressed_input_table
 from digit_recognition.tools.bench_model import cpu_model, package_version
 from digit_recognition.tools.ros_isolation import isolate_ros_traffic
 from digit_recognition.tools.soak import MAX_CAMERA_FPS, run_soak, write_frame_folder
@@ -911,6 +912,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         configs, args.runs, args.seconds, args.warmup,
         log=lambda line: print(line, flush=True))
     text = report(results, settings, load_before, load_after)
+    text += '\n' + compressed_input_table() + '\n'
     print(text, flush=True)
     if args.output:
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
