@@ -41,6 +41,10 @@ class ReadDigitServer:
 
         """
         self._readings = readings
+        # Calls inside _on_request; close() waits for them to finish before it destroys
+        # the node (jazzy's Executor.shutdown does not wait for running callbacks).
+        self._in_flight = 0
+        self._idle = threading.Condition()
         self.service_name = node.resolve_service_name(service_name)
         # Global arguments would rename this node to the classifier's name too
         # (`-r __node:=...` applies to every node of the process).
@@ -58,6 +62,17 @@ class ReadDigitServer:
 
     def _on_request(self, request: ReadDigit.Request,
                     response: ReadDigit.Response) -> ReadDigit.Response:
+        with self._idle:
+            self._in_flight += 1
+        try:
+            return self._answer(request, response)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _answer(self, request: ReadDigit.Request,
+                response: ReadDigit.Response) -> ReadDigit.Response:
         timeout_s = float(request.timeout_s)
         if not math.isfinite(timeout_s) or timeout_s <= 0.0:
             response.success = False
@@ -86,6 +101,8 @@ class ReadDigitServer:
     def close(self) -> None:
         """Answer waiting calls, stop the thread and destroy the helper node."""
         self._readings.close()
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, SHUTDOWN_WAIT_S)
         self._executor.shutdown(timeout_sec=SHUTDOWN_WAIT_S)
         self._thread.join(SHUTDOWN_WAIT_S)
         self.node.destroy_node()
