@@ -78,7 +78,6 @@ class ClassifierNode(Node):
                                           self.params['min_confidence'])
         self.params.on_change(self._on_parameters_changed)
         self._publisher = self.create_publisher(DigitPrediction, 'prediction', PREDICTION_QOS)
-        self.frames_received = 0
         self._stable_publisher = self.create_publisher(DigitPrediction, 'stable_digit',
                                                        LATCHED_QOS)
         self._readings: StableReadings[DigitPrediction] = StableReadings()
@@ -90,6 +89,11 @@ class ClassifierNode(Node):
         self.create_subscription(Image, 'digit_input', self._on_digit_input,
                                  image_subscription_qos(self.params['image_qos']))
 
+    @property
+    def frames_received(self) -> int:
+        """digit_input frames received since start, good or bad."""
+        return self.flow.received_total
+
     def _on_parameters_changed(self, names: List[str]) -> None:
         self._stability.set_stable_count(self.params['stable_count'])
         self._stability.min_confidence = self.params['min_confidence']
@@ -99,7 +103,6 @@ class ClassifierNode(Node):
                 self._predict_and_publish(batch)
 
     def _on_digit_input(self, msg: Image) -> None:
-        self.frames_received += 1
         self.flow.received()
         try:
             pixels = image_msg_to_array(msg)
