@@ -4,13 +4,14 @@ The launch file calls these functions with the nodes' real parameter tables; her
 run without ``launch`` (not installable on the build machines).
 """
 
+import os
 from pathlib import Path
 
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
 from digit_recognition.nodes.launch_arguments import (
-    declared_arguments, fastdds_profile_environment, FASTDDS_VARIABLE, FASTRTPS_VARIABLE,
-    LaunchArgumentError, markdown_table, NODE_NAMES, PARAMETER_ARGUMENTS, plan_launch,
-    profile_variable)
+    declared_arguments, fastdds_major_version, fastdds_profile_environment, FASTDDS_VARIABLE,
+    FASTRTPS_VARIABLE, LaunchArgumentError, markdown_table, NODE_NAMES, PARAMETER_ARGUMENTS,
+    plan_launch, profile_variable)
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -131,17 +132,39 @@ def test_every_parameter_argument_names_a_declared_parameter_of_its_nodes():
 
 
 @pytest.mark.parametrize('distro, variable', [
-    ('humble', FASTRTPS_VARIABLE), ('iron', FASTRTPS_VARIABLE), ('jazzy', FASTDDS_VARIABLE),
+    ('humble', FASTRTPS_VARIABLE), ('iron', FASTRTPS_VARIABLE), ('jazzy', FASTRTPS_VARIABLE),
     ('kilted', FASTDDS_VARIABLE), ('rolling', FASTDDS_VARIABLE), ('', FASTDDS_VARIABLE)])
-def test_profile_variable_is_the_one_that_distros_fast_dds_reads(distro, variable):
-    assert profile_variable(distro) == variable
+def test_without_fast_dds_in_the_prefixes_the_distro_decides(distro, variable):
+    assert profile_variable({'ROS_DISTRO': distro, 'AMENT_PREFIX_PATH': ''}) == variable
+
+
+def fake_prefix(root: Path, package: str) -> str:
+    """Return a prefix holding only the CMake config of Fast DDS ``package``."""
+    cmake = root / package / 'share' / package / 'cmake'
+    cmake.mkdir(parents=True)
+    (cmake / f'{package}-config.cmake').write_text('')
+    return str(root / package)
+
+
+def test_installed_fast_dds_decides_over_the_distro(tmp_path):
+    fastdds3 = fake_prefix(tmp_path, 'fastdds')
+    fastdds2 = fake_prefix(tmp_path, 'fastrtps')
+    workspace = str(tmp_path)
+    assert profile_variable({'ROS_DISTRO': 'humble',
+                             'AMENT_PREFIX_PATH': f'{workspace}:{fastdds3}'}) == FASTDDS_VARIABLE
+    assert profile_variable({'AMENT_PREFIX_PATH': f'{workspace}:{fastdds2}'}) == FASTRTPS_VARIABLE
+
+
+def test_this_environments_fast_dds_is_found():
+    assert fastdds_major_version(os.environ) in (2, 3)
 
 
 def test_shipped_profile_is_set_in_the_one_variable_fast_dds_reads():
-    env, line = fastdds_profile_environment('shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'humble'})
+    env, line = fastdds_profile_environment(
+        'shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'humble'})
     assert env == {FASTRTPS_VARIABLE: SHIPPED_PROFILE}
     assert SHIPPED_PROFILE in line
-    env, _ = fastdds_profile_environment('shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'jazzy'})
+    env, _ = fastdds_profile_environment('shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'kilted'})
     assert env == {FASTDDS_VARIABLE: SHIPPED_PROFILE}
 
 

@@ -62,3 +62,19 @@ def test_test_depends_are_used():
     for key in package_dependencies('test_depend'):
         module = {'python3-pytest': 'pytest', 'python3-yaml': 'yaml'}.get(key, key)
         assert f'import {module}' in sources or f'from {module}' in sources, key
+
+
+def requirement_names(path: Path) -> set:
+    """Return the package names a requirements file lists (without versions)."""
+    lines = path.read_text().splitlines()
+    return {line.split('==')[0].strip() for line in lines
+            if line.strip() and not line.lstrip().startswith('#')}
+
+
+def test_jazzy_requirements_have_every_ros_package_of_the_kilted_ones():
+    kilted = {name[len('ros-'):] for name in requirement_names(REPO_ROOT / 'requirements.txt')
+              if name.startswith('ros-')}
+    jazzy = {name[len('ros-jazzy-'):]
+             for name in requirement_names(REPO_ROOT / 'requirements-jazzy.txt')}
+    # ament_cmake_ros_core is kilted's split of ament_cmake_ros; jazzy has no such wheel.
+    assert kilted - jazzy == {'ament-cmake-ros-core'}

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from digit_recognition.nodes.launch_arguments import profile_variable
 from digit_recognition.nodes.pipeline import installed_config_file
 from digit_recognition.nodes.qos import RELIABLE_IMAGE_QOS
 import rclpy
@@ -37,7 +38,8 @@ def fastdds_segments(pid) -> dict:
     segments = {}
     for line in Path(f'/proc/{pid}/maps').read_text().splitlines():
         path = line.split()[-1]
-        if path.startswith('/dev/shm/fastdds_') and '_port' not in path:
+        # Fast DDS 3 names its segments fastdds_*, Fast DDS 2 (Humble, Jazzy) fastrtps_*.
+        if path.startswith(('/dev/shm/fastdds_', '/dev/shm/fastrtps_')) and '_port' not in path:
             try:
                 segments[path] = os.path.getsize(path)
             except OSError:  # removed since (its owner ended)
@@ -47,8 +49,9 @@ def fastdds_segments(pid) -> dict:
 
 def test_frames_cross_processes_through_the_profiles_shared_memory(ros_context, tmp_path):
     profile = installed_config_file('fastdds_large_images.xml')
-    env = dict(os.environ, FASTDDS_DEFAULT_PROFILES_FILE=profile,
-               FASTRTPS_DEFAULT_PROFILES_FILE=profile)
+    # The variable the launch file sets for this distribution (Fast DDS 2 or 3).
+    env = dict(os.environ)
+    env[profile_variable(os.environ)] = profile
     logs = {name: tmp_path / f'{name}.log' for name in ('camera', 'preprocessor')}
     camera, preprocessor = (
         subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.camera_node',

@@ -33,11 +33,11 @@ PROFILE_NONE: Final = 'none'
 FASTDDS_VARIABLE: Final = 'FASTDDS_DEFAULT_PROFILES_FILE'
 FASTRTPS_VARIABLE: Final = 'FASTRTPS_DEFAULT_PROFILES_FILE'
 PROFILE_VARIABLES: Final = (FASTDDS_VARIABLE, FASTRTPS_VARIABLE)
-FASTRTPS_ONLY_DISTROS: Final = ('foxy', 'galactic', 'humble', 'iron')
-"""Distributions whose Fast DDS (2.1-2.10) reads only ``FASTRTPS_DEFAULT_PROFILES_FILE``.
+FASTRTPS_ONLY_DISTROS: Final = ('foxy', 'galactic', 'humble', 'iron', 'jazzy')
+"""Distributions on Fast DDS 2, which reads only ``FASTRTPS_DEFAULT_PROFILES_FILE``.
 
-Jazzy's Fast DDS 2.14 reads ``FASTDDS_DEFAULT_PROFILES_FILE`` and warns that the old name
-is deprecated; Fast DDS 3 (Kilted and newer) reads only the new one.
+Fast DDS 3 (Kilted and newer) reads ``FASTDDS_DEFAULT_PROFILES_FILE``; there the old
+name still works through rmw_fastrtps but logs a deprecation warning in every node.
 """
 
 RQT_PACKAGE: Final = 'rqt_image_view'
@@ -294,10 +294,35 @@ def plan_launch(values: Mapping[str, str],
                       overlay_topic=_topic_name(namespace, 'overlay'), remappings=remappings)
 
 
-def profile_variable(ros_distro: str) -> str:
-    """Return the one profile variable the Fast DDS of ``ros_distro`` reads without warning."""
-    return FASTRTPS_VARIABLE if ros_distro.strip().lower() in FASTRTPS_ONLY_DISTROS \
-        else FASTDDS_VARIABLE
+def fastdds_major_version(environ: Mapping[str, str]) -> Optional[int]:
+    """Return 3 or 2 for the Fast DDS installed in the ROS prefixes, None if none is found.
+
+    Fast DDS 3 installs its CMake package as ``share/fastdds``, Fast DDS 2 as
+    ``share/fastrtps`` (in ``/opt/ros/<distro>`` as in the PyPI wheels' prefix).
+    """
+    for prefix in environ.get('AMENT_PREFIX_PATH', '').split(os.pathsep):
+        if not prefix:
+            continue
+        if os.path.isfile(os.path.join(prefix, 'share', 'fastdds', 'cmake',
+                                       'fastdds-config.cmake')):
+            return 3
+        if os.path.isfile(os.path.join(prefix, 'share', 'fastrtps', 'cmake',
+                                       'fastrtps-config.cmake')):
+            return 2
+    return None
+
+
+def profile_variable(environ: Mapping[str, str]) -> str:
+    """Return the one profile variable the running Fast DDS reads without warning.
+
+    Decided by the Fast DDS found in ``AMENT_PREFIX_PATH``, else by ``ROS_DISTRO``; an
+    unknown distribution is taken to be a newer one (Fast DDS 3).
+    """
+    major = fastdds_major_version(environ)
+    if major is None:
+        distro = environ.get('ROS_DISTRO', '').strip().lower()
+        major = 2 if distro in FASTRTPS_ONLY_DISTROS else 3
+    return FASTRTPS_VARIABLE if major == 2 else FASTDDS_VARIABLE
 
 
 def fastdds_profile_environment(argument: str, shipped_profile: str,
@@ -305,14 +330,15 @@ def fastdds_profile_environment(argument: str, shipped_profile: str,
     """Decide the Fast DDS profile variable the nodes get, and say why in one line.
 
     A robot-wide profile the user already has (either variable set) is kept unless a file
-    is named explicitly; only the variable the running Fast DDS reads is set (Humble's
-    Fast DDS 2.6 reads only the old name, Jazzy's warns about it, Kilted's ignores it).
+    is named explicitly; only the variable the running Fast DDS reads is set (Fast DDS 2
+    of Humble and Jazzy reads only the old name; Kilted's Fast DDS 3 reads the new one
+    and warns about the old one).
 
     Args:
         argument: ``fastdds_profile``: ``'shipped'``, ``'none'`` or a file.
         shipped_profile: the installed ``config/fastdds_large_images.xml``.
-        environ: the launch's environment (``ROS_DISTRO``, ``RMW_IMPLEMENTATION`` and
-            the profile variables are read).
+        environ: the launch's environment (``AMENT_PREFIX_PATH``, ``ROS_DISTRO``,
+            ``RMW_IMPLEMENTATION`` and the profile variables are read).
 
     Returns:
         ``(variables to add to each node's environment, the line to log)``.
@@ -336,7 +362,7 @@ def fastdds_profile_environment(argument: str, shipped_profile: str,
         path = shipped_profile
     else:
         path = _check_file('fastdds_profile', choice)
-    variable = profile_variable(environ.get('ROS_DISTRO', ''))
+    variable = profile_variable(environ)
     return {variable: path}, f'Fast DDS profile: {variable}={path}'
 
 

@@ -58,6 +58,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.launch_arguments import profile_variable
 from digit_recognition.nodes.node_runner import events_executor_class, EXECUTORS, run_nodes
 from digit_recognition.nodes.pipeline import (
     default_params_file, installed_config_file, NODE_CLASSES, NODE_NAMES)
@@ -345,8 +346,7 @@ class Worker:
         if config.fastdds_profile and config.arrangement == PROCESS_PER_NODE:
             # As launch/digit_recognition.launch.py does by default.
             profile = installed_config_file(FASTDDS_PROFILE)
-            env.update(FASTDDS_DEFAULT_PROFILES_FILE=profile,
-                       FASTRTPS_DEFAULT_PROFILES_FILE=profile)
+            env[profile_variable(os.environ)] = profile
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self._stderr, text=True, bufsize=1, env=env)
         self.ps = psutil.Process(self.process.pid)
