@@ -1,5 +1,5 @@
 # Every target sets up what it needs first (scripts/bootstrap.sh is idempotent).
-.PHONY: setup test test-jazzy demo train bench-model bench soak lint check-compat clean
+.PHONY: setup test test-jazzy demo field train bench-model bench soak lint check-compat clean
 
 RUN := scripts/with_env.sh
 PYTEST_ARGS ?=
@@ -19,6 +19,11 @@ test-jazzy:
 
 demo: setup
 	$(RUN) python -m digit_recognition.tools.demo
+
+# The generated field set (webcam-like frames, blank sheets, no-paper scenes) through
+# the preprocessor and the shipped model: tables, curve and error sheet under out/field.
+field: setup
+	$(RUN) python -m digit_recognition.tools.field --output-dir out/field
 
 train: setup
 	$(RUN) python -m digit_recognition.tools.training --data-dir $(MNIST_DIR) \

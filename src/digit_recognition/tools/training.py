@@ -1,9 +1,27 @@
-r"""Train the digit CNN on MNIST and export it for the classifier.
+r"""Train the digit CNN on MNIST and camera-like examples and export it for the classifier.
 
-The shipped model was made, from the repository root, with::
+The model has eleven outputs: the digits 0-9 and "no digit" (see
+:mod:`~digit_recognition.vision.model_contract`). It learns from
+
+* MNIST's 60,000 training digits, distorted the way camera digits differ from them
+  after preprocessing (:func:`augment`);
+* camera examples *as the preprocessor hands them over*: synthetic webcam scenes
+  (:mod:`~digit_recognition.tools.field_scenes`) run through the product's own
+  ``preprocess()``, showing MNIST training digits or synthetic *training* writers
+  in clean, realistic and hard conditions (positives), or blank paper of every kind
+  and scenes with no paper in the box (negatives, class "no digit"). Only what the
+  preprocessor lets through is kept, so the model learns exactly the blobs it must
+  reject. They are rendered once and cached (``--camera-cache``).
+
+The shipped model was made, from the repository root, in two steps: the digits-only
+model on MNIST, then fine-tuned with the "no digit" output and the camera examples
+(the commands are in ``models/training_report.md``)::
 
     PYTHONPATH=src python -m digit_recognition.tools.training --data-dir ../shared/data/mnist \
-        --epochs 20 --batch-size 128 --seed 1 --output-dir src/digit_recognition/vision/models
+        --epochs 20 --batch-size 128 --seed 1 --camera-scenes 0 --output-dir <digits-only>
+    PYTHONPATH=src python -m digit_recognition.tools.training --data-dir ../shared/data/mnist \
+        --init-model <digits-only>/digit_cnn.keras --epochs 4 --learning-rate 5e-4 \
+        --output-dir src/digit_recognition/vision/models
 
 Writes into the output directory:
 
@@ -33,7 +51,8 @@ from typing import Any
 import cv2
 from digit_recognition.tools.mnist_idx import load_mnist
 from digit_recognition.vision.inference import load_model
-from digit_recognition.vision.model_contract import INPUT_SIDE, NUM_CLASSES, to_model_batch
+from digit_recognition.vision.model_contract import (
+    INPUT_SIDE, NO_DIGIT_CLASS, NUM_CLASSES, NUM_OUTPUTS, to_model_batch)
 import numpy as np
 
 KERAS_FILE = 'digit_cnn.keras'
@@ -74,7 +93,7 @@ def build_model() -> Any:
          layers.Flatten(),
          layers.Dense(128, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
          layers.Dropout(0.25),
-         layers.Dense(NUM_CLASSES, activation='softmax', name='probabilities')],
+         layers.Dense(NUM_OUTPUTS, activation='softmax', name='probabilities')],
         name='digit_cnn')
 
 
@@ -132,8 +151,37 @@ def augment(images: np.ndarray, rng: np.random.Generator,
     return out[..., np.newaxis]
 
 
-def _make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int) -> Any:
+def augment_camera(images: np.ndarray, labels: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Lightly vary camera examples; ``float32 (N, 28, 28, 1)`` in ``[0, 1]``.
+
+    A "no digit" example stays one when flipped or turned by 90 degrees, so those
+    multiply the negatives; digits only get a shift of a pixel.
+    """
+    out = images.astype(np.float32) / np.float32(255.0)
+    turns = rng.integers(0, 4, len(out))
+    flips = rng.random(len(out)) < 0.5
+    shifts = rng.integers(-1, 2, (len(out), 2))
+    for i in range(len(out)):
+        if labels[i] == NO_DIGIT_CLASS:
+            img = np.rot90(out[i], turns[i])
+            out[i] = img[:, ::-1] if flips[i] else img
+        else:
+            out[i] = np.roll(out[i], tuple(shifts[i]), axis=(0, 1))
+    return out[..., np.newaxis]
+
+
+def _make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int,
+                  camera_images: np.ndarray | None = None,
+                  camera_labels: np.ndarray | None = None) -> Any:
     import keras
+
+    if camera_images is None or camera_labels is None:
+        camera_images = np.zeros((0, INPUT_SIDE, INPUT_SIDE), np.uint8)
+        camera_labels = np.zeros(0, np.int64)
+    all_images = np.concatenate([images, camera_images])
+    all_labels = np.concatenate([labels, camera_labels]).astype(np.int32)
+    from_camera = np.arange(len(all_images)) >= len(images)
 
     class AugmentedMnist(keras.utils.PyDataset):
         """Shuffled, augmented batches; each (epoch, batch) has its own seeded stream."""
@@ -144,15 +192,20 @@ def _make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, seed:
             self._order = self._shuffle()
 
         def _shuffle(self) -> np.ndarray:
-            return np.random.default_rng((seed, self.epoch)).permutation(len(images))
+            return np.random.default_rng((seed, self.epoch)).permutation(len(all_images))
 
         def __len__(self) -> int:
-            return math.ceil(len(images) / batch_size)
+            return math.ceil(len(all_images) / batch_size)
 
         def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
             picked = self._order[index * batch_size:(index + 1) * batch_size]
             rng = np.random.default_rng((seed, self.epoch, index))
-            return augment(images[picked], rng), labels[picked].astype(np.int32)
+            camera = from_camera[picked]
+            batch = np.empty((len(picked), INPUT_SIDE, INPUT_SIDE, 1), np.float32)
+            batch[~camera] = augment(all_images[picked[~camera]], rng)
+            batch[camera] = augment_camera(all_images[picked[camera]],
+                                           all_labels[picked[camera]], rng)
+            return batch, all_labels[picked]
 
         def on_epoch_end(self) -> None:
             self.epoch += 1
@@ -275,7 +328,8 @@ def tflite_predict(path: Path, batch: np.ndarray, batch_size: int = 1000) -> np.
 
 
 def _confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    """Rows: true digit 0-9; columns: predicted 0-9 and "no digit"."""
+    matrix = np.zeros((NUM_CLASSES, NUM_OUTPUTS), np.int64)
     np.add.at(matrix, (labels.astype(np.int64), predicted.astype(np.int64)), 1)
     return matrix
 
@@ -289,11 +343,11 @@ def _plot_confusion(matrix: np.ndarray, title: str, path: Path) -> None:
     # Log scale so that the few errors are visible next to ~1000 correct per class.
     ax.imshow(np.log1p(matrix), cmap='Blues')
     for true in range(NUM_CLASSES):
-        for pred in range(NUM_CLASSES):
+        for pred in range(NUM_OUTPUTS):
             count = matrix[true, pred]
             ax.text(pred, true, str(count), ha='center', va='center', fontsize=8,
                     color='white' if true == pred else 'black')
-    ax.set_xticks(range(NUM_CLASSES))
+    ax.set_xticks(range(NUM_OUTPUTS), [str(d) for d in range(NUM_CLASSES)] + ['none'])
     ax.set_yticks(range(NUM_CLASSES))
     ax.set_xlabel('predicted digit')
     ax.set_ylabel('true digit')
@@ -316,7 +370,11 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
         f"| date (UTC) | {report['date_utc']} |",
         f"| TensorFlow / Keras | {report['tensorflow_version']} / {report['keras_version']} |",
         f"| Python / machine | {report['python_version']} / {report['machine']} |",
-        f"| training images | {report['train_images']} |",
+        f"| MNIST training images | {report['train_images']} |",
+        '| camera examples (of them "no digit") | '
+        f"{report['camera']['train_examples']} "
+        f"({report['camera']['train_no_digit']}) |",
+        f"| started from | {report['init_model'] or 'random weights'} |",
         f"| epochs / batch size / seed | {report['epochs']} / {report['batch_size']} / "
         f"{report['seed']} |",
         f"| parameters | {report['parameters']:,} |",
@@ -326,6 +384,14 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
         f"| Keras vs TFLite argmax agreement | {100 * ev['keras_tflite_agreement']:.2f} % |",
         f"| Keras vs TFLite max abs prob diff | {ev['keras_tflite_max_abs_diff']:.2e} |",
     ]
+    if report['camera'].get('validation_digits'):
+        cam = report['camera']
+        lines += ['| held-out camera digits read right | '
+                  f"{100 * cam['validation_digit_accuracy']:.2f} % of "
+                  f"{cam['validation_digits']} |",
+                  '| held-out camera negatives answered "no digit" | '
+                  f"{100 * cam['validation_no_digit_recall']:.2f} % of "
+                  f"{cam['validation_no_digit']} |"]
     lines += [f'| size of `{name}` | {size:,} bytes |'
               for name, size in report['file_sizes'].items()]
     lines += ['', '## Per-class accuracy (Keras, MNIST test)', '',
@@ -333,11 +399,58 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
               '| --- ' * (NUM_CLASSES + 1) + '|',
               '| accuracy % | ' + ' | '.join(f'{100 * a:.2f}' for a in ev['per_class_accuracy'])
               + ' |',
-              '', '## Confusion matrix (rows: true digit, columns: predicted)', '',
+              '', '## Confusion matrix (rows: true digit, columns: predicted, then "no digit")',
+              '',
               f'![confusion matrix]({CONFUSION_PNG})', '', '```']
     lines += [' '.join(f'{c:5d}' for c in row) for row in ev['confusion_matrix']]
     lines += ['```', '']
     path_md.write_text('\n'.join(lines))
+
+
+CAMERA_SEED_OFFSET = 1000
+"""Camera examples use seed ``--seed + CAMERA_SEED_OFFSET`` (not the field set's seed)."""
+
+CAMERA_VALIDATION_SHARE = 0.1
+"""Share of the camera examples held out to report on."""
+
+
+def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarray,
+                    cache_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Render (or load from the cache) the camera examples; see the module docstring."""
+    from digit_recognition.tools.field import camera_training_set
+
+    cache = None
+    if cache_dir:
+        cache = Path(cache_dir) / f'camera_{scenes}_{seed}_{len(images)}.npz'
+        if cache.is_file():
+            with np.load(cache) as data:
+                return data['images'], data['labels']
+    started = time.perf_counter()
+    camera_images, camera_labels = camera_training_set(scenes, seed, images, labels,
+                                                       workers=min(2, os.cpu_count() or 1))
+    print(f'rendered {scenes} camera scenes in {time.perf_counter() - started:.0f} s: '
+          f'{len(camera_labels)} examples, '
+          f'{int(np.sum(camera_labels == NO_DIGIT_CLASS))} of them "no digit"')
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache, images=camera_images, labels=camera_labels)
+    return camera_images, camera_labels
+
+
+def _start_from(model: Any, path: str) -> None:
+    """Copy the weights of a trained model; a 10-output head gets the 11th column added."""
+    import keras
+
+    trained = keras.models.load_model(path, compile=False)
+    for layer, source in zip(model.layers, trained.layers, strict=True):
+        weights = source.get_weights()
+        if layer.name == 'probabilities' and weights[0].shape[1] == NUM_CLASSES:
+            kernel, bias = weights
+            # "no digit" starts unlikely and learns from the negatives.
+            weights = [np.concatenate([kernel, np.zeros((kernel.shape[0], 1), kernel.dtype)],
+                                      axis=1),
+                       np.concatenate([bias, np.full(1, -2.0, bias.dtype)])]
+        layer.set_weights(weights)
 
 
 def _load_data(data_dir: str | None) -> tuple:
@@ -364,7 +477,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help='train on the first N training images only (for quick tests)')
     parser.add_argument('--learning-rate', type=float, default=2e-3,
                         help='peak learning rate of the warm-up + cosine schedule')
+    parser.add_argument('--camera-scenes', type=int, default=30000, metavar='N',
+                        help='synthetic camera scenes rendered for camera examples and '
+                             '"no digit" negatives (0: MNIST only)')
+    parser.add_argument('--camera-cache', default='out/camera_cache',
+                        help='folder where rendered camera examples are cached')
+    parser.add_argument('--init-model', default=None,
+                        help='start from this .keras model (a digits-only one gets the '
+                             '"no digit" output added)')
     args = parser.parse_args(argv)
+    if args.camera_scenes < 0:
+        parser.error('--camera-scenes must be >= 0')
     for name in ('epochs', 'batch_size', 'train_limit'):
         value = getattr(args, name)
         if value is not None and value < 1:
@@ -393,8 +516,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.train_limit is not None:
         x_train, y_train = x_train[:args.train_limit], y_train[:args.train_limit]
 
+    camera_train = camera_valid = None
+    if args.camera_scenes:
+        cam_x, cam_y = camera_examples(args.camera_scenes, args.seed + CAMERA_SEED_OFFSET,
+                                       x_train, y_train, args.camera_cache)
+        split = len(cam_x) - int(CAMERA_VALIDATION_SHARE * len(cam_x))
+        # The negatives are few and every flip or turn of one is another: use each twice.
+        again = np.flatnonzero(cam_y[:split] == NO_DIGIT_CLASS)
+        camera_train = (np.concatenate([cam_x[:split], cam_x[again]]),
+                        np.concatenate([cam_y[:split], cam_y[again]]))
+        camera_valid = cam_x[split:], cam_y[split:]
+
     model = build_model()
-    steps_per_epoch = math.ceil(len(x_train) / args.batch_size)
+    if args.init_model:
+        _start_from(model, args.init_model)
+    steps_per_epoch = math.ceil(
+        (len(x_train) + (len(camera_train[0]) if camera_train else 0)) / args.batch_size)
     total_steps = steps_per_epoch * args.epochs
     warmup_steps = min(steps_per_epoch, total_steps // 5)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -405,7 +542,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.summary()
 
     started = time.perf_counter()
-    model.fit(_make_dataset(x_train, y_train, args.batch_size, args.seed),
+    model.fit(_make_dataset(x_train, y_train, args.batch_size, args.seed,
+                            *(camera_train or (None, None))),
               epochs=args.epochs, verbose=2 if not sys.stdout.isatty() else 'auto')
     training_seconds = time.perf_counter() - started
 
@@ -422,6 +560,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     tflite_accuracy = float(np.mean(tflite_pred == y_test))
     _plot_confusion(matrix, f'MNIST test, Keras model: {100 * keras_accuracy:.2f} % correct',
                     output_dir / CONFUSION_PNG)
+    camera = {'train_examples': 0, 'train_no_digit': 0}
+    if camera_train is not None and camera_valid is not None:
+        valid_pred = np.concatenate(
+            [model(to_model_batch(camera_valid[0][i:i + 1000]), training=False).numpy()
+             for i in range(0, len(camera_valid[0]), 1000)]).argmax(axis=1) if len(
+            camera_valid[0]) else np.zeros(0, np.int64)
+        negative = camera_valid[1] == NO_DIGIT_CLASS
+        camera = {
+            'scenes': args.camera_scenes,
+            'train_examples': int(len(camera_train[1])),
+            'train_no_digit': int(np.sum(camera_train[1] == NO_DIGIT_CLASS)),
+            'validation_digits': int(np.sum(~negative)),
+            'validation_no_digit': int(np.sum(negative)),
+            'validation_digit_accuracy': float(np.mean(
+                valid_pred[~negative] == camera_valid[1][~negative])) if (~negative).any()
+            else float('nan'),
+            'validation_no_digit_recall': float(np.mean(
+                valid_pred[negative] == NO_DIGIT_CLASS)) if negative.any() else float('nan'),
+        }
 
     report = {
         'command': command,
@@ -438,6 +595,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         'batch_size': args.batch_size,
         'seed': args.seed,
         'learning_rate': args.learning_rate,
+        'init_model': args.init_model,
+        'camera': camera,
         'parameters': int(model.count_params()),
         'training_seconds': round(training_seconds, 1),
         'evaluation': {

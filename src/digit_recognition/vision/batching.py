@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from digit_recognition.vision.model_contract import NUM_CLASSES, to_model_batch
+from digit_recognition.vision.model_contract import (
+    NO_DIGIT_CLASS, NUM_CLASSES, NUM_OUTPUTS, to_model_batch)
 
 import numpy as np
 
@@ -44,11 +45,16 @@ class CombinedPrediction:
     digit: int
     """0-9, or ``NO_DIGIT``."""
     confidence: float
-    """Highest mean probability (also when ``digit`` is ``NO_DIGIT``); 0 if all empty."""
+    """Mean probability of the most likely digit (also when ``digit`` is ``NO_DIGIT``);
+    0 if all frames were empty. It includes the chance that there is no digit at all:
+    ``(1 - no_digit_probability) * max(probabilities)``."""
     probabilities: np.ndarray = field(repr=False)
-    """``(10,)`` float32 mean probabilities of the non-empty frames; zeros if none."""
+    """``(10,)`` float32 digit probabilities given that there is a digit (they sum to
+    1); zeros if all frames were empty."""
     frame_count: int
     """How many frames (empty ones included) were combined."""
+    no_digit_probability: float = 0.0
+    """Mean probability of the model's "no digit" class over the non-empty frames."""
 
 
 class FrameBatcher:
@@ -136,13 +142,17 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
     """Combine the per-frame softmax outputs of one batch into one prediction.
 
     The combined probabilities are the mean of the softmax outputs of the non-empty
-    frames (rows of empty frames are ignored, whatever they hold). The result is
-    ``NO_DIGIT`` when more than half of the frames are empty, or when the highest mean
-    probability is below ``min_confidence``; ``confidence`` is that highest mean
-    probability in every case (0 when all frames are empty).
+    frames (rows of empty frames are ignored, whatever they hold). ``confidence`` is
+    the highest mean probability of a digit (0 when all frames are empty). The result
+    is ``NO_DIGIT`` when more than half of the frames are empty, when "no digit" is
+    more likely than the best digit, or when the confidence is below
+    ``min_confidence``. The ten digit probabilities are returned normalised to sum to
+    1 (the digit's distribution given that there is one), so ``DigitPrediction``'s
+    ten-element ``probabilities`` keep their meaning.
 
     Args:
-        probabilities: ``(N, 10)`` model outputs, one row per frame.
+        probabilities: ``(N, 11)`` model outputs, one row per frame (digits 0-9, then
+            "no digit"); ``(N, 10)`` for a model without "no digit".
         empty_mask: ``(N,)`` booleans, True where the frame was empty.
         min_confidence: minimal confidence for reporting a digit.
 
@@ -156,10 +166,11 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
     probs = np.asarray(probabilities, np.float64)
     empty = np.asarray(empty_mask, bool).reshape(-1)
     if probs.ndim == 1 and probs.size == 0:
-        probs = probs.reshape(0, NUM_CLASSES)
-    if probs.ndim != 2 or probs.shape[1] != NUM_CLASSES or probs.shape[0] != empty.size:
-        raise ValueError(f'expected probabilities (N, {NUM_CLASSES}) and empty_mask (N,), '
-                         f'got {probs.shape} and {empty.shape}')
+        probs = probs.reshape(0, NUM_OUTPUTS)
+    if (probs.ndim != 2 or probs.shape[1] not in (NUM_CLASSES, NUM_OUTPUTS)
+            or probs.shape[0] != empty.size):
+        raise ValueError(f'expected probabilities (N, {NUM_OUTPUTS}) or (N, {NUM_CLASSES}) '
+                         f'and empty_mask (N,), got {probs.shape} and {empty.shape}')
     count = int(empty.size)
     used = probs[~empty]
     if used.shape[0] == 0:
@@ -168,11 +179,16 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
     total = mean.sum()
     if total > 0:
         mean = mean / total
-    best = int(np.argmax(mean))
-    confidence = float(mean[best])
+    digits = mean[:NUM_CLASSES]
+    no_digit = float(mean[NO_DIGIT_CLASS]) if mean.size > NUM_CLASSES else 0.0
+    best = int(np.argmax(digits))
+    confidence = float(digits[best])
+    digit_total = digits.sum()
+    given_digit = digits / digit_total if digit_total > 0 else digits
     mostly_empty = 2 * int(empty.sum()) > count
-    digit = NO_DIGIT if mostly_empty or confidence < min_confidence else best
-    return CombinedPrediction(digit, confidence, mean.astype(np.float32), count)
+    rejected = mostly_empty or confidence < min_confidence or confidence <= no_digit
+    return CombinedPrediction(NO_DIGIT if rejected else best, confidence,
+                              given_digit.astype(np.float32), count, no_digit)
 
 
 def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.ndarray],
@@ -181,7 +197,7 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
 
     Args:
         batch: entries from :meth:`FrameBatcher.add`.
-        predict: maps a ``float32 (M, 28, 28, 1)`` batch in [0, 1] to ``(M, 10)``
+        predict: maps a ``float32 (M, 28, 28, 1)`` batch in [0, 1] to ``(M, 11)``
             probabilities; not called when every frame is empty. uint8 entries are
             scaled to [0, 1] first (:func:`~.model_contract.to_model_batch`).
         min_confidence: see :func:`combine_probabilities`.
@@ -191,12 +207,14 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
 
     """
     empty = np.array([e.is_empty or e.model_input is None for e in batch], bool)
-    probs = np.zeros((len(batch), NUM_CLASSES), np.float32)
+    probs = np.zeros((len(batch), NUM_OUTPUTS), np.float32)
     if (~empty).any():
         # Per entry, so uint8 (0-255) and float ([0, 1]) inputs may even be mixed.
         images = np.concatenate([to_model_batch(e.model_input)
                                  for e, is_empty in zip(batch, empty, strict=True)
                                  if not is_empty])
         out = np.asarray(predict(images), np.float32)
-        probs[~empty] = out.reshape(-1, NUM_CLASSES)
+        out = out.reshape(len(images), -1)
+        probs = probs[:, :out.shape[1]]
+        probs[~empty] = out
     return combine_probabilities(probs, empty, min_confidence)

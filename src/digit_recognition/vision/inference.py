@@ -1,6 +1,7 @@
 """Run the digit CNN on model batches, without ROS.
 
-Two backends compute the same ``(N, 10)`` class probabilities:
+Two backends compute the same ``(N, 11)`` class probabilities (digits 0-9, then "no
+digit"; see :mod:`~digit_recognition.vision.model_contract`):
 
 * ``tflite`` - the float32 TFLite file with the LiteRT interpreter
   (``ai_edge_litert``), falling back to ``tf.lite.Interpreter``. Fast for small
@@ -19,7 +20,8 @@ import abc
 from pathlib import Path
 from typing import Any, Final
 
-from digit_recognition.vision.model_contract import INPUT_SIDE, NUM_CLASSES, to_model_batch
+from digit_recognition.vision.model_contract import (
+    INPUT_SIDE, NUM_CLASSES, NUM_OUTPUTS, to_model_batch)
 
 import numpy as np
 
@@ -87,8 +89,12 @@ def _plain_shape(shape: Any) -> tuple:
     return tuple(None if dim is None or int(dim) < 0 else int(dim) for dim in shape)
 
 
-def _check_shapes(path: Path, input_shape: Any, output_shape: Any) -> None:
-    """Raise ModelLoadError unless shapes are ``(N, 28, 28, 1)`` in and ``(N, 10)`` out."""
+def _check_shapes(path: Path, input_shape: Any, output_shape: Any) -> int:
+    """Raise ModelLoadError unless shapes are ``(N, 28, 28, 1)`` in, ``(N, 11)`` out.
+
+    ``(N, 10)`` (digits only, no "no digit" output) is accepted as well. Returns the
+    output width.
+    """
     input_shape = _plain_shape(input_shape)
     output_shape = _plain_shape(output_shape)
     got_in = input_shape[1:]
@@ -97,9 +103,11 @@ def _check_shapes(path: Path, input_shape: Any, output_shape: Any) -> None:
         raise ModelLoadError(
             path, f'model input is {input_shape}, expected (N, '
                   f'{", ".join(map(str, _INPUT_SHAPE))}) per the model contract')
-    if got_out != (NUM_CLASSES,):
+    if got_out not in ((NUM_OUTPUTS,), (NUM_CLASSES,)):
         raise ModelLoadError(
-            path, f'model output is {output_shape}, expected (N, {NUM_CLASSES})')
+            path, f'model output is {output_shape}, expected (N, {NUM_OUTPUTS}) '
+                  f'or (N, {NUM_CLASSES})')
+    return got_out[0]
 
 
 class DigitModel(abc.ABC):
@@ -108,6 +116,7 @@ class DigitModel(abc.ABC):
     Attributes:
         backend: ``'keras'`` or ``'tflite'``.
         path: the model file actually loaded.
+        num_outputs: 11 (digits and "no digit"), or 10 for a digits-only model.
 
     Instances are not thread-safe; use one per thread.
 
@@ -115,6 +124,7 @@ class DigitModel(abc.ABC):
 
     backend: str
     path: Path
+    num_outputs: int
 
     def predict_proba(self, batch: Any) -> np.ndarray:
         """Classify a batch of digits.
@@ -124,12 +134,13 @@ class DigitModel(abc.ABC):
                 accepts: one 28x28 image or N of them, ``uint8`` or float in [0, 1].
 
         Returns:
-            ``float32 (N, 10)`` class probabilities; each row sums to 1.
+            ``float32 (N, 11)`` class probabilities (digits 0-9, "no digit"); each row
+            sums to 1. ``(N, 10)`` for a model without the "no digit" output.
 
         """
         model_batch = to_model_batch(batch)
         if len(model_batch) == 0:
-            return np.zeros((0, NUM_CLASSES), np.float32)
+            return np.zeros((0, self.num_outputs), np.float32)
         return self._run(model_batch)
 
     @abc.abstractmethod
@@ -178,7 +189,7 @@ class KerasDigitModel(DigitModel):
         outputs = getattr(model, 'outputs', None)
         if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
             raise ModelLoadError(path, 'model must have exactly one input and one output')
-        _check_shapes(path, inputs[0].shape, outputs[0].shape)
+        self.num_outputs = _check_shapes(path, inputs[0].shape, outputs[0].shape)
         self.path = path
         self.model = model
         self._call = tf.function(
@@ -227,8 +238,9 @@ class TfliteDigitModel(DigitModel):
         outputs = interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelLoadError(path, 'model must have exactly one input and one output')
-        _check_shapes(path, inputs[0].get('shape_signature', inputs[0]['shape']),
-                      outputs[0].get('shape_signature', outputs[0]['shape']))
+        self.num_outputs = _check_shapes(
+            path, inputs[0].get('shape_signature', inputs[0]['shape']),
+            outputs[0].get('shape_signature', outputs[0]['shape']))
         if inputs[0]['dtype'] != np.float32 or outputs[0]['dtype'] != np.float32:
             raise ModelLoadError(path, 'model input and output must be float32')
         self.path = path

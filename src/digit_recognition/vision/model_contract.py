@@ -9,7 +9,10 @@ One image enters the model as a 28x28 single-channel picture laid out as in MNIS
 * pixels are ``float32`` in ``[0.0, 1.0]`` (``uint8`` value / 255).
 
 A batch is a ``float32`` array of shape ``(N, 28, 28, 1)``; the model answers with
-``(N, 10)`` class probabilities (softmax output) for the digits 0-9.
+``(N, 11)`` class probabilities (softmax output): the digits 0-9, then "no digit"
+(column :data:`NO_DIGIT_CLASS`: paper, rulings, shadows, objects... whatever the
+preprocessor let through that is not a digit). A model with only the ten digit
+columns ``(N, 10)`` is accepted too; it can never say "no digit" by itself.
 """
 
 from typing import Final
@@ -24,6 +27,12 @@ DIGIT_BOX_SIDE: Final = 20
 
 NUM_CLASSES: Final = 10
 """The digits 0-9."""
+
+NO_DIGIT_CLASS: Final = 10
+"""Index of the model's "no digit" output, after the ten digits."""
+
+NUM_OUTPUTS: Final = NUM_CLASSES + 1
+"""Width of the model's output: the ten digits and "no digit"."""
 
 INPUT_DTYPE: Final = np.float32
 

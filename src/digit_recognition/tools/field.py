@@ -1,0 +1,478 @@
+"""``make field``: the product on a generated field set of webcam-like frames.
+
+The field set imitates what a new user shows the camera (see
+:mod:`~digit_recognition.tools.field_scenes`): digits by writers that are not in
+MNIST (:mod:`~digit_recognition.tools.field_writers`: synthetic writers kept out of
+training, and Hershey fonts never trained on) in clean, realistic and hard
+conditions; small digits; MNIST *test* digits; blank sheets of every kind; and
+scenes where the box shows no paper. Every frame goes through the product's own
+:func:`~digit_recognition.vision.preprocessing.preprocess`, model and
+:func:`~digit_recognition.vision.batching.combine_probabilities`, one frame per
+prediction (stricter than the classifier's batches of several frames).
+
+Writes under the output folder: ``field.md`` (tables), ``field.json``,
+``coverage.png`` (accuracy vs coverage and false-digit rate as ``min_confidence``
+varies) and ``errors.png`` (a contact sheet of the errors).
+
+The same scene generator, with other seeds and training writers, makes the camera
+examples the model is trained on (:func:`camera_training_set`).
+"""
+
+import argparse
+from collections.abc import Sequence
+import dataclasses
+import json
+from pathlib import Path
+import sys
+import time
+
+import cv2
+from digit_recognition.tools import field_scenes, field_writers
+from digit_recognition.vision import demo_frames
+from digit_recognition.vision.batching import (
+    combine_probabilities, DEFAULT_MIN_CONFIDENCE, NO_DIGIT)
+from digit_recognition.vision.inference import BACKENDS, load_model
+from digit_recognition.vision.model_contract import INPUT_SIDE, NUM_CLASSES
+from digit_recognition.vision.preprocessing import preprocess, RegionOfInterest
+import numpy as np
+
+FIELD_SEED = 2026
+"""Seed of the field set: the same seed gives the same frames."""
+
+CONDITIONS = (('clean', 300), ('realistic', 300), ('hard', 300), ('blank', 150),
+              ('mnist', 100), ('small', 100), ('no_paper', 100))
+"""The field set's conditions and their frame counts (1,350 frames)."""
+
+EVALUATION_WRITERS = 60
+"""Synthetic writers evaluated on (seeds from ``FIRST_EVALUATION_WRITER`` on)."""
+
+NEGATIVE_CONDITIONS = ('blank', 'no_paper')
+
+
+@dataclasses.dataclass
+class FieldFrame:
+    """One frame of the field set and what it shows."""
+
+    condition: str
+    kind: str
+    """Paper kind, blank kind or no-paper kind."""
+    writer: str
+    """``synthetic``, ``hershey``, ``mnist`` or ``-`` (no digit)."""
+    label: int
+    """The digit shown, or ``NO_DIGIT``."""
+    frame: np.ndarray
+
+
+def field_frame(index: int, seed: int = FIELD_SEED, width: int = 640,
+                height: int = 480) -> FieldFrame:
+    """Render frame ``index`` of the field set (independent of the other frames)."""
+    position = index
+    condition = ''
+    for condition, count in CONDITIONS:  # noqa: B007 - the loop finds the condition.
+        if position < count:
+            break
+        position -= count
+    else:
+        raise IndexError(f'the field set has {field_size()} frames')
+    rng = np.random.default_rng((seed, index))
+    spec, writer, label = _field_spec(condition, position, rng)
+    frame, _ = field_scenes.render_scene(spec, rng, width, height)
+    kind = spec.no_paper or spec.paper
+    return FieldFrame(condition, kind, writer, label, frame)
+
+
+def field_size() -> int:
+    """Return the number of frames in the field set."""
+    return sum(count for _, count in CONDITIONS)
+
+
+_MNIST_SAMPLE: tuple | None = None
+
+
+def _field_spec(condition: str, position: int,
+                rng: np.random.Generator) -> tuple[field_scenes.SceneSpec, str, int]:
+    global _MNIST_SAMPLE
+    spec = field_scenes.SceneSpec()
+    if condition == 'blank':
+        spec.tier = field_scenes.TIERS[position % 3]
+        spec.paper = field_scenes.BLANK_KINDS[position % len(field_scenes.BLANK_KINDS)]
+        return spec, '-', NO_DIGIT
+    if condition == 'no_paper':
+        spec.tier = field_scenes.TIERS[1 + position % 2]
+        spec.paper = field_scenes.PAPER_KINDS[position % 4]
+        spec.no_paper = field_scenes.NO_PAPER_KINDS[position % len(field_scenes.NO_PAPER_KINDS)]
+        return spec, '-', NO_DIGIT
+    label = position % 10
+    spec.tier = condition if condition in field_scenes.TIERS else 'realistic'
+    papers = field_scenes.PAPER_KINDS[:2] if spec.tier == 'clean' else field_scenes.PAPER_KINDS
+    spec.paper = papers[(position // 10) % len(papers)]
+    spec.digit_height = rng.uniform(0.15, 0.35) if condition == 'small' else rng.uniform(
+        0.45, 0.85)
+    height = max(24, int(spec.digit_height * 200))
+    if condition == 'mnist':
+        if _MNIST_SAMPLE is None:
+            _MNIST_SAMPLE = demo_frames.load_sample()
+        images, labels = _MNIST_SAMPLE
+        choices = np.flatnonzero(labels == label)
+        image = images[choices[int(rng.integers(len(choices)))]]
+        spec.ink = field_writers.mnist_digit(image, height, rng)
+        return spec, 'mnist', label
+    if position % 2 == 0:
+        writer = field_writers.StrokeWriter(
+            field_writers.FIRST_EVALUATION_WRITER + int(rng.integers(EVALUATION_WRITERS)))
+        spec.ink = writer.draw(label, height, rng)
+        return spec, 'synthetic', label
+    spec.ink = field_writers.hershey_digit(label, height, rng)
+    return spec, 'hershey', label
+
+
+def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
+                        mnist_labels: np.ndarray, negative_share: float = 0.5,
+                        writers: int = 400, workers: int = 1
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-like training examples as the preprocessor hands them over.
+
+    Renders scenes with the field generator (its seeds and writers are not the
+    field set's), runs :func:`preprocess` on each and keeps the 28x28 input the model
+    would see. Positives show an MNIST *training* digit or a training writer's digit;
+    negatives show blank paper or no paper in the box. Negatives the preprocessor
+    already rejects are dropped (the model never sees them), and so are positives it
+    rejects or crops to something that is not the digit.
+
+    Args:
+        count: scenes to render (fewer examples come back).
+        seed: random seed.
+        mnist_images: ``uint8 (N, 28, 28)`` MNIST training images.
+        mnist_labels: their labels.
+        negative_share: share of scenes without a digit.
+        writers: number of synthetic training writers (seeds ``0 .. writers - 1``).
+        workers: processes to render in; the result does not depend on it.
+
+    Returns:
+        ``(images uint8 (M, 28, 28), labels (M,))``; label 10 means "no digit".
+
+    """
+    chunks = [(start, min(count, start + 500)) for start in range(0, count, 500)]
+    args = [(first, last, seed, mnist_images, mnist_labels, negative_share, writers)
+            for first, last in chunks]
+    if workers > 1 and len(chunks) > 1:
+        import multiprocessing
+        with multiprocessing.get_context('spawn').Pool(workers) as pool:
+            parts = pool.starmap(_camera_chunk, args)
+    else:
+        parts = [_camera_chunk(*a) for a in args]
+    empty = np.zeros((0, INPUT_SIDE, INPUT_SIDE), np.uint8)
+    images = np.concatenate([p[0] for p in parts]) if parts else empty
+    labels = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    return images.reshape(-1, INPUT_SIDE, INPUT_SIDE), labels
+
+
+def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
+                  mnist_labels: np.ndarray, negative_share: float,
+                  writers: int) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = [], []
+    for index in range(first, last):
+        rng = np.random.default_rng((seed, 7, index))
+        spec = field_scenes.SceneSpec(tier=field_scenes.TIERS[int(rng.choice(3, p=(.2, .4, .4)))])
+        label = NO_DIGIT
+        if rng.random() < negative_share:
+            if rng.random() < 0.6:
+                spec.paper = str(rng.choice(field_scenes.BLANK_KINDS))
+            else:
+                spec.paper = str(rng.choice(field_scenes.PAPER_KINDS))
+                spec.no_paper = str(rng.choice(field_scenes.NO_PAPER_KINDS))
+        else:
+            spec.paper = str(rng.choice(field_scenes.PAPER_KINDS))
+            spec.digit_height = rng.uniform(0.15, 0.35) if rng.random() < 0.2 else rng.uniform(
+                0.4, 0.9)
+            height = max(24, int(spec.digit_height * 200))
+            if rng.random() < 0.6:
+                i = int(rng.integers(len(mnist_images)))
+                label = int(mnist_labels[i])
+                spec.ink = field_writers.mnist_digit(mnist_images[i], height, rng)
+            else:
+                label = int(rng.integers(10))
+                spec.ink = field_writers.StrokeWriter(int(rng.integers(writers))).draw(
+                    label, height, rng)
+        # A 240x240 frame holds the default 200x200 box; rendering a full frame is slower.
+        frame, digit_box = field_scenes.render_scene(spec, rng, 240, 240)
+        result = preprocess(frame)
+        if result.is_empty or (digit_box is not None
+                               and not _kept_the_digit(result, digit_box)):
+            continue
+        images.append(np.round(result.model_input * 255).astype(np.uint8))
+        labels.append(NUM_CLASSES if label == NO_DIGIT else label)
+    return (np.array(images, np.uint8).reshape(-1, INPUT_SIDE, INPUT_SIDE),
+            np.array(labels, np.int64))
+
+
+def _kept_the_digit(result, digit_box) -> bool:
+    """Whether the preprocessor kept the written digit rather than something else.
+
+    A shadow edge or the desk kept instead of the digit would teach the model that
+    such a blob is the digit; those examples are dropped.
+    """
+    x, y, w, h = cv2.boundingRect(result.digit_mask)
+    x += result.roi.x
+    y += result.roi.y
+    ix = max(0, min(x + w, digit_box.x + digit_box.width) - max(x, digit_box.x))
+    iy = max(0, min(y + h, digit_box.y + digit_box.height) - max(y, digit_box.y))
+    inside = ix * iy
+    # Most of what was kept lies on the digit, and it covers much of the digit.
+    return inside >= 0.8 * w * h and inside >= 0.5 * digit_box.width * digit_box.height
+
+
+@dataclasses.dataclass
+class FrameResult:
+    """What the product answered for one field frame."""
+
+    condition: str
+    kind: str
+    writer: str
+    label: int
+    reached_model: bool
+    probabilities: np.ndarray
+    """The model's output for the frame (zeros when preprocessing found it empty)."""
+
+
+def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int = FIELD_SEED,
+             limit: int | None = None, keep_errors: int = 48,
+             min_confidence: float = DEFAULT_MIN_CONFIDENCE
+             ) -> tuple[list[FrameResult], list[np.ndarray]]:
+    """Run the field set through the product; returns per-frame results and error tiles."""
+    model = load_model(model_path, backend)
+    results, tiles = [], []
+    total = field_size() if limit is None else min(limit, field_size())
+    order = np.random.default_rng(seed).permutation(field_size())[:total] if limit else range(
+        total)
+    for index in order:
+        item = field_frame(int(index), seed)
+        pre = preprocess(item.frame)
+        probs = np.zeros(0, np.float32)
+        if not pre.is_empty:
+            probs = model.predict_proba(pre.model_input)[0]
+        result = FrameResult(item.condition, item.kind, item.writer, item.label,
+                             not pre.is_empty, probs)
+        results.append(result)
+        answer = answer_of(result, min_confidence)
+        if answer[0] != item.label and len(tiles) < keep_errors:
+            tiles.append(_error_tile(item, pre, answer))
+    return results, tiles
+
+
+def answer_of(result: FrameResult, min_confidence: float) -> tuple[int, float]:
+    """Return the product's ``(digit, confidence)`` for one frame at ``min_confidence``."""
+    if not result.reached_model:
+        return NO_DIGIT, 0.0
+    combined = combine_probabilities(result.probabilities[np.newaxis], [False], min_confidence)
+    return combined.digit, combined.confidence
+
+
+def _error_tile(item: FieldFrame, pre, answer: tuple[int, float]) -> np.ndarray:
+    box = pre.roi or RegionOfInterest().resolve(item.frame.shape)
+    crop = item.frame[box.y:box.y + box.height, box.x:box.x + box.width]
+    crop = cv2.resize(crop, (200, 200))
+    seen = cv2.resize((pre.model_input * 255).astype(np.uint8), (200, 200),
+                      interpolation=cv2.INTER_NEAREST)
+    tile = np.hstack([crop, cv2.cvtColor(seen, cv2.COLOR_GRAY2BGR)])
+    truth = 'none' if item.label == NO_DIGIT else str(item.label)
+    said = 'none' if answer[0] == NO_DIGIT else str(answer[0])
+    text = f'{item.condition}/{item.kind}: {truth} -> {said} {answer[1]:.2f}'
+    cv2.rectangle(tile, (0, 0), (400, 18), (30, 30, 30), -1)
+    cv2.putText(tile, text, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return tile
+
+
+def correct_rate(results: Sequence[FrameResult], min_confidence: float) -> float:
+    """Share of frames answered right (the digit, or "no digit" on negatives)."""
+    if not results:
+        return float('nan')
+    return float(np.mean([answer_of(r, min_confidence)[0] == r.label for r in results]))
+
+
+def expected_calibration_error(results: Sequence[FrameResult], bins: int = 10) -> float:
+    """ECE of the model's top class (a digit or "no digit") on frames that reach it.
+
+    The top class's probability is the confidence; it is right when it names the
+    digit shown, or "no digit" on a frame without one.
+    """
+    reached = [r for r in results if r.reached_model]
+    if not reached:
+        return float('nan')
+    probs = np.stack([r.probabilities for r in reached])
+    if probs.shape[1] == NUM_CLASSES:
+        probs = np.pad(probs, ((0, 0), (0, 1)))
+    top = probs.argmax(axis=1)
+    confidence = probs.max(axis=1)
+    truth = np.array([NUM_CLASSES if r.label == NO_DIGIT else r.label for r in reached])
+    correct = (top == truth).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        chosen = which == b
+        if chosen.any():
+            ece += chosen.mean() * abs(correct[chosen].mean() - confidence[chosen].mean())
+    return float(ece)
+
+
+def coverage_curve(results: Sequence[FrameResult],
+                   thresholds: np.ndarray) -> dict[str, list[float]]:
+    """Accuracy vs coverage on digit frames and false-digit rate on negatives."""
+    digits = [r for r in results if r.label != NO_DIGIT]
+    negatives = [r for r in results if r.label == NO_DIGIT]
+    curve: dict[str, list[float]] = {'threshold': [], 'coverage': [], 'accuracy_answered': [],
+                                     'correct': [], 'false_digit_rate': []}
+    for t in thresholds:
+        answers = [answer_of(r, float(t))[0] for r in digits]
+        answered = [a != NO_DIGIT for a in answers]
+        right = [a == r.label for a, r in zip(answers, digits, strict=True)]
+        curve['threshold'].append(float(t))
+        curve['coverage'].append(float(np.mean(answered)) if digits else float('nan'))
+        curve['accuracy_answered'].append(
+            float(np.sum(right) / max(1, np.sum(answered))) if digits else float('nan'))
+        curve['correct'].append(float(np.mean(right)) if digits else float('nan'))
+        curve['false_digit_rate'].append(
+            float(np.mean([answer_of(r, float(t))[0] != NO_DIGIT for r in negatives]))
+            if negatives else float('nan'))
+    return curve
+
+
+def _plot_curve(curve: dict[str, list[float]], chosen: float, path: Path) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    left.plot(np.multiply(curve['coverage'], 100), np.multiply(curve['accuracy_answered'], 100),
+              marker='.')
+    for t, c, a in zip(curve['threshold'], curve['coverage'], curve['accuracy_answered'],
+                       strict=True):
+        if abs(t * 10 - round(t * 10)) < 1e-6:
+            left.annotate(f'{t:.1f}', (100 * c, 100 * a), fontsize=7)
+    left.set_xlabel('coverage: digit frames answered with a digit (%)')
+    left.set_ylabel('accuracy of the answered (%)')
+    left.set_title('Digit frames, as min_confidence varies')
+    left.grid(True, alpha=0.3)
+    thresholds = curve['threshold']
+    right.plot(thresholds, np.multiply(curve['correct'], 100), label='digit frames read right')
+    right.plot(thresholds, np.multiply(curve['false_digit_rate'], 100),
+               label='negatives read as a digit')
+    right.axvline(chosen, color='gray', linestyle='--', label=f'default {chosen:.2f}')
+    right.set_xlabel('min_confidence')
+    right.set_ylabel('%')
+    right.set_title('Read right vs false digits')
+    right.legend(fontsize=8)
+    right.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def summarise(results: Sequence[FrameResult], min_confidence: float) -> dict:
+    """Tables of the field results at ``min_confidence``, as a JSON-ready dict."""
+    by_condition = {}
+    for condition, _ in CONDITIONS:
+        chosen = [r for r in results if r.condition == condition]
+        by_condition[condition] = {'frames': len(chosen),
+                                   'correct': correct_rate(chosen, min_confidence)}
+    by_kind: dict[str, dict] = {}
+    for r in results:
+        key = f'{r.condition}/{r.kind}'
+        by_kind.setdefault(key, []).append(r)
+    kinds = {key: {'frames': len(rs), 'correct': correct_rate(rs, min_confidence)}
+             for key, rs in sorted(by_kind.items())}
+    writers = {}
+    for writer in ('synthetic', 'hershey', 'mnist'):
+        chosen = [r for r in results if r.writer == writer]
+        writers[writer] = {'frames': len(chosen), 'correct': correct_rate(chosen, min_confidence)}
+    negatives = [r for r in results if r.condition in NEGATIVE_CONDITIONS]
+    false_digits = [r for r in negatives if answer_of(r, min_confidence)[0] != NO_DIGIT]
+    return {'min_confidence': min_confidence, 'frames': len(results),
+            'conditions': by_condition, 'kinds': kinds, 'writers': writers,
+            'false_digits_on_negatives': len(false_digits),
+            'expected_calibration_error': expected_calibration_error(results)}
+
+
+def choose_min_confidence(curve: dict[str, list[float]], max_false_digit_rate: float) -> float:
+    """Return the threshold reading most digit frames right with few enough false digits."""
+    best, best_correct = curve['threshold'][-1], -1.0
+    for t, correct, false in zip(curve['threshold'], curve['correct'],
+                                 curve['false_digit_rate'], strict=True):
+        if false <= max_false_digit_rate and correct > best_correct + 1e-9:
+            best, best_correct = t, correct
+    return float(best)
+
+
+def format_tables(summary: dict) -> str:
+    """Markdown tables of a :func:`summarise` result."""
+    lines = [f"min_confidence {summary['min_confidence']:.2f}; "
+             f"{summary['frames']} frames; expected calibration error "
+             f"{summary['expected_calibration_error']:.3f}", '',
+             '| condition | frames | answered right |', '| --- | --- | --- |']
+    for condition, row in summary['conditions'].items():
+        what = ' (answered "no digit")' if condition in NEGATIVE_CONDITIONS else ''
+        lines.append(f"| {condition}{what} | {row['frames']} | {100 * row['correct']:.1f} % |")
+    lines += ['', '| condition / kind | frames | answered right |', '| --- | --- | --- |']
+    lines += [f"| {key} | {row['frames']} | {100 * row['correct']:.1f} % |"
+              for key, row in summary['kinds'].items()]
+    lines += ['', '| writer | frames | read right |', '| --- | --- | --- |']
+    lines += [f"| {key} | {row['frames']} | {100 * row['correct']:.1f} % |"
+              for key, row in summary['writers'].items() if row['frames']]
+    lines += ['', f"False digits on the {summary['conditions']['blank']['frames']} blank and "
+              f"{summary['conditions']['no_paper']['frames']} no-paper frames: "
+              f"{summary['false_digits_on_negatives']}."]
+    return '\n'.join(lines) + '\n'
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line of ``make field``."""
+    parser = argparse.ArgumentParser(prog='python -m digit_recognition.tools.field',
+                                     description=__doc__.split('\n')[0])
+    parser.add_argument('--backend', choices=BACKENDS, default='tflite')
+    parser.add_argument('--model', default=None, help='model file (default: the shipped one)')
+    parser.add_argument('--seed', type=int, default=FIELD_SEED)
+    parser.add_argument('--limit', type=int, default=None, metavar='N',
+                        help='evaluate a random subset of N frames (quick look)')
+    parser.add_argument('--min-confidence', type=float, default=DEFAULT_MIN_CONFIDENCE,
+                        help="threshold the tables are made at (default: the classifier's)")
+    parser.add_argument('--max-false-digit-rate', type=float, default=0.005,
+                        help='false-digit rate on negatives allowed when suggesting a '
+                             'min_confidence from the curve')
+    parser.add_argument('--output-dir', default='out/field')
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Generate and evaluate the field set, print the tables, write the files."""
+    args = parse_args(argv)
+    output = Path(args.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results, tiles = evaluate(args.backend, args.model, args.seed, args.limit,
+                              min_confidence=args.min_confidence)
+    thresholds = np.round(np.arange(0.0, 1.0001, 0.05), 2)
+    curve = coverage_curve(results, thresholds)
+    suggested = choose_min_confidence(curve, args.max_false_digit_rate)
+    summary = summarise(results, args.min_confidence)
+    summary['suggested_min_confidence'] = suggested
+    summary['curve'] = curve
+    tables = format_tables(summary)
+    tables += (f'\nSuggested min_confidence from the curve (most digit frames right with at '
+               f'most {100 * args.max_false_digit_rate:.1f} % false digits on negatives): '
+               f'{suggested:.2f}.\n')
+    print(tables)
+    (output / 'field.md').write_text(tables)
+    (output / 'field.json').write_text(json.dumps(summary, indent=2) + '\n')
+    _plot_curve(curve, args.min_confidence, output / 'coverage.png')
+    if tiles:
+        from digit_recognition.vision.overlay_drawing import make_contact_sheet
+        cv2.imwrite(str(output / 'errors.png'), make_contact_sheet(tiles, 4, 400))
+    print(f'{len(results)} frames in {time.perf_counter() - started:.0f} s; wrote {output}/'
+          f'field.md, field.json, coverage.png' + (', errors.png' if tiles else ''))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

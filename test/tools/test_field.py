@@ -1,0 +1,119 @@
+"""Tests of the field set generator and its evaluation (``make field``)."""
+
+import json
+
+from digit_recognition.tools import field, field_scenes, field_writers
+from digit_recognition.vision.batching import DEFAULT_MIN_CONFIDENCE, NO_DIGIT
+from digit_recognition.vision.preprocessing import preprocess
+import numpy as np
+import pytest
+
+
+def _first_index(condition: str) -> int:
+    start = 0
+    for name, count in field.CONDITIONS:
+        if name == condition:
+            return start
+        start += count
+    raise KeyError(condition)
+
+
+def test_field_frames_are_reproducible_and_distinct():
+    """Check: a frame depends only on seed and index; two indices differ."""
+    first = field.field_frame(5)
+    again = field.field_frame(5)
+    np.testing.assert_array_equal(first.frame, again.frame)
+    assert first.frame.shape == (480, 640, 3) and first.frame.dtype == np.uint8
+    assert not np.array_equal(first.frame, field.field_frame(6).frame)
+    assert not np.array_equal(first.frame, field.field_frame(5, seed=1).frame)
+
+
+def test_field_set_holds_the_conditions_with_their_labels():
+    """Check: 1,350 frames; negatives carry NO_DIGIT, digit frames their digit."""
+    assert field.field_size() == 1350
+    for condition, _ in field.CONDITIONS:
+        item = field.field_frame(_first_index(condition) + 3)
+        assert item.condition == condition
+        if condition in field.NEGATIVE_CONDITIONS:
+            assert item.label == NO_DIGIT and item.writer == '-'
+        else:
+            assert item.label == 3
+    with pytest.raises(IndexError):
+        field.field_frame(field.field_size())
+
+
+def test_evaluation_writers_are_not_training_writers():
+    """Check: the field set draws synthetic writers from the evaluation range only."""
+    start = _first_index('clean')
+    writers = [field.field_frame(start + i).writer for i in range(6)]
+    assert 'synthetic' in writers and 'hershey' in writers
+    assert field_writers.FIRST_EVALUATION_WRITER > 1000
+
+
+def test_writers_draw_every_digit_as_ink():
+    """Check: each synthetic writer and the Hershey fonts give a digit-sized ink image."""
+    rng = np.random.default_rng(0)
+    for digit in range(10):
+        for ink in (field_writers.StrokeWriter(digit).draw(digit, 100, rng),
+                    field_writers.hershey_digit(digit, 100, rng)):
+            assert ink.dtype == np.float32 and 0.0 <= ink.min() and ink.max() <= 1.0
+            assert 60 <= ink.shape[0] <= 140 and ink.max() > 0.9
+
+
+def test_a_clean_scene_is_read_by_the_preprocessor():
+    """Check: a clean scene with a digit keeps ink; a plain blank sheet is empty."""
+    rng = np.random.default_rng(1)
+    ink = field_writers.StrokeWriter(3).draw(4, 120, rng)
+    frame, box = field_scenes.render_scene(field_scenes.SceneSpec(tier='clean', ink=ink), rng)
+    result = preprocess(frame)
+    assert not result.is_empty
+    # The digit box the generator reports holds what the preprocessor kept.
+    assert field._kept_the_digit(result, box)
+    blank, no_box = field_scenes.render_scene(field_scenes.SceneSpec(tier='clean'), rng)
+    assert preprocess(blank).is_empty and no_box is None
+
+
+def test_camera_training_set_labels_and_shapes(mnist_dir):
+    """Check: camera examples are 28x28 uint8 with labels 0-10, seeded."""
+    from digit_recognition.tools.mnist_idx import load_mnist_test
+    test = load_mnist_test(mnist_dir)
+    images, labels = field.camera_training_set(40, 3, test.images[:100], test.labels[:100])
+    again, _ = field.camera_training_set(40, 3, test.images[:100], test.labels[:100])
+    assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
+    assert len(images) == len(labels) and 10 <= len(labels) <= 40
+    assert set(labels.tolist()) <= set(range(11)) and 10 in labels
+    np.testing.assert_array_equal(images, again)
+
+
+def _result(label: int, probs: list[float]) -> field.FrameResult:
+    return field.FrameResult('clean', 'plain', 'synthetic', label, True,
+                             np.array(probs, np.float32))
+
+
+def test_calibration_error():
+    """Check: ECE is 0 when confidence matches accuracy and large when overconfident."""
+    right = [_result(1, [0.0] + [1.0] + [0.0] * 9) for _ in range(4)]
+    assert field.expected_calibration_error(right) == pytest.approx(0.0)
+    overconfident = [_result(1, [0.0, 0.95] + [0.0] * 8 + [0.05]),
+                     _result(2, [0.0, 0.95] + [0.0] * 8 + [0.05])]
+    assert field.expected_calibration_error(overconfident) == pytest.approx(0.45)
+
+
+def test_choose_min_confidence_respects_the_false_digit_limit():
+    """Check: the chosen threshold is the best one whose false-digit rate is allowed."""
+    curve = {'threshold': [0.1, 0.5, 0.9], 'correct': [0.99, 0.97, 0.80],
+             'false_digit_rate': [0.05, 0.004, 0.0]}
+    assert field.choose_min_confidence(curve, 0.005) == 0.5
+    assert field.choose_min_confidence(curve, 0.0) == 0.9
+
+
+def test_make_field_writes_tables_curve_and_errors(tmp_path):
+    """Check: the command writes its files; negatives are read with the shipped model."""
+    out = tmp_path / 'field'
+    assert field.main(['--limit', '40', '--output-dir', str(out)]) == 0
+    summary = json.loads((out / 'field.json').read_text())
+    assert summary['frames'] == 40
+    assert summary['min_confidence'] == DEFAULT_MIN_CONFIDENCE
+    assert 0.0 <= summary['expected_calibration_error'] <= 1.0
+    assert (out / 'coverage.png').read_bytes()[:4] == b'\x89PNG'
+    assert '| blank (answered "no digit") |' in (out / 'field.md').read_text()
