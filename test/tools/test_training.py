@@ -19,10 +19,11 @@ pytestmark = pytest.mark.needs_tensorflow
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, mnist_dir):
-    """Train briefly (2000 images, one epoch) and return the output folder."""
+    """Train briefly (2000 images, 150 camera scenes, one epoch); return the folder."""
     output = tmp_path_factory.mktemp('trained')
     argv = ['--data-dir', str(mnist_dir), '--train-limit', '2000', '--epochs', '1',
-            '--batch-size', '100', '--seed', '3', '--output-dir', str(output)]
+            '--batch-size', '100', '--seed', '3', '--output-dir', str(output),
+            '--camera-scenes', '150', '--camera-cache', str(output / 'cache')]
     assert training.main(argv) == 0
     return output
 
@@ -43,7 +44,7 @@ def test_trained_models_load_and_agree(trained, mnist_dir):
                           (training.TFLITE_FILE, 'tflite')):
         model = load_model(trained / name, backend)
         probs[name] = model.predict_proba(images)
-        assert probs[name].shape == (50, 10)
+        assert probs[name].shape == (50, 11)
     np.testing.assert_allclose(probs[training.KERAS2_H5_FILE], probs[training.KERAS_FILE],
                                atol=1e-5)
     np.testing.assert_allclose(probs[training.TFLITE_FILE], probs[training.KERAS_FILE],
@@ -52,7 +53,8 @@ def test_trained_models_load_and_agree(trained, mnist_dir):
 
 def test_report(trained):
     report = json.loads((trained / training.REPORT_JSON).read_text())
-    assert report['train_images'] == 2000
+    assert report['train_images'] + report['calibration_images'] == 2000
+    assert report['no_digit_bias_shift'] <= 0.0
     assert report['test_images'] == 10000
     assert (report['epochs'], report['batch_size'], report['seed']) == (1, 100, 3)
     assert 10_000 < report['parameters'] < 500_000
@@ -61,7 +63,7 @@ def test_report(trained):
     assert 0.3 < evaluation['keras_accuracy'] <= 1.0
     assert abs(evaluation['keras_accuracy'] - evaluation['tflite_accuracy']) < 0.005
     matrix = np.array(evaluation['confusion_matrix'])
-    assert matrix.shape == (10, 10) and matrix.sum() == 10000
+    assert matrix.shape == (10, 11) and matrix.sum() == 10000
     assert np.trace(matrix) / 10000 == pytest.approx(evaluation['keras_accuracy'])
     assert len(evaluation['per_class_accuracy']) == 10
     assert set(report['file_sizes']) == {
@@ -72,6 +74,45 @@ def test_report(trained):
     for text in ('MNIST test accuracy, Keras', 'MNIST test accuracy, TFLite',
                  training.CONFUSION_PNG, report['tensorflow_version'], '--train-limit'):
         assert text in markdown
+
+
+def test_report_names_the_camera_examples(trained):
+    report = json.loads((trained / training.REPORT_JSON).read_text())
+    camera = report['camera']
+    assert camera['scenes'] == 150
+    assert 0 < camera['train_no_digit'] < camera['train_examples'] < 300
+    assert 0.0 <= camera['validation_no_digit_recall'] <= 1.0
+    assert report['init_model'] is None
+    # The rendered examples were cached for the next run.
+    assert len(list((trained / 'cache').glob('camera_*.npz'))) == 1
+
+
+def test_start_from_a_digits_only_model_adds_the_no_digit_output(tmp_path):
+    import keras
+
+    old = keras.Sequential([layer for layer in training.build_model().layers[:-1]]
+                           + [keras.layers.Dense(10, activation='softmax',
+                                                 name='probabilities')])
+    old.build((None, 28, 28, 1))
+    path = tmp_path / 'digits_only.keras'
+    old.save(path)
+    model = training.build_model()
+    training._start_from(model, str(path))
+    kernel, bias = model.layers[-1].get_weights()
+    old_kernel, old_bias = old.layers[-1].get_weights()
+    np.testing.assert_array_equal(kernel[:, :10], old_kernel)
+    np.testing.assert_array_equal(bias[:10], old_bias)
+    assert bias[10] < bias[:10].min() and not kernel[:, 10].any()
+
+
+def test_camera_augmentation_turns_only_negatives(mnist_dir):
+    images = load_mnist_test(mnist_dir).images[:8]
+    labels = np.array([10, 10, 10, 10, 1, 2, 3, 4])
+    out = training.augment_camera(images, labels, np.random.default_rng(1))
+    assert out.shape == (8, 28, 28, 1)
+    # Ink is kept in full: flips, turns and one-pixel shifts lose nothing but the border.
+    np.testing.assert_allclose(out[:4].sum(axis=(1, 2, 3)), images[:4].sum(axis=(1, 2)) / 255.0,
+                               rtol=1e-5)
 
 
 def test_augment_is_seeded_and_keeps_the_contract(mnist_dir):

@@ -45,6 +45,10 @@ MNIST_CENTRE = INPUT_SIDE / 2.0
 THICK_FACTOR = 1.6
 """Strokes thicker than this many MNIST stroke widths (after scaling) are thinned."""
 
+MAX_BORDER_CONTACT = 0.08
+"""Ink touching the ROI's border along more than this fraction of its side is not the
+digit (a stroke's end touches it along about a stroke width)."""
+
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
 
@@ -138,6 +142,8 @@ class PreprocessConfig:
     """Components smaller than this fraction of the largest one are noise."""
     thicken_thin_strokes: bool = True
     """Dilate very thin and erode marker-thick strokes towards MNIST's stroke width."""
+    ignore_border_ink: bool = True
+    """Ink touching the ROI's border is not the digit (see :func:`select_digit`)."""
 
 
 @dataclasses.dataclass
@@ -300,12 +306,17 @@ def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarr
     return kept | (bridge & lines & binary)
 
 
-def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04) -> np.ndarray:
+def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
+                 ignore_border_ink: bool = True) -> np.ndarray:
     """Keep the digit's connected components of an ink mask, drop specks and lines.
 
     The main component maximises area weighted by closeness to the centre; other
     components are kept when they are not tiny relative to it and lie close to the
-    main component's bounding box (a digit broken in pieces, e.g. a 5's flag).
+    main component's bounding box (a digit broken in pieces, e.g. a 5's flag). With
+    ``ignore_border_ink``, components that run into the mask's border along more than
+    :data:`MAX_BORDER_CONTACT` of its side are never part of the digit: the digit is
+    written inside the box (a stroke's end may touch the border), while the paper's
+    edge, the desk, a shadow, a hand or an object reach in from outside it.
 
     Returns:
         A uint8 0/255 mask (all zero when nothing is left).
@@ -323,6 +334,10 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04) -> np
     # Leftover (e.g. slightly tilted) ruled lines: crossing the ROI, a few pixels thick.
     thin_line = (((bw >= 0.9 * w) & (areas <= 4.0 * bw)) | ((bh >= 0.9 * h) & (areas <= 4.0 * bh)))
     valid = ~thin_line & (areas >= max(4.0, 2e-4 * h * w))
+    if ignore_border_ink:
+        rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+        contact = np.bincount(rim, minlength=count)[1:]
+        valid &= contact <= MAX_BORDER_CONTACT * min(h, w)
     if not valid.any():
         return np.zeros_like(binary)
     dist = np.hypot((centroids[:, 0] - w / 2) / w, (centroids[:, 1] - h / 2) / h)
@@ -451,7 +466,7 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
     gray = _to_gray(crop)
     binary = _threshold(gray, config)
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
-    digit = select_digit(cleaned, config.min_component_fraction)
+    digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
     area = box.width * box.height
     ink = cv2.countNonZero(digit)
     is_empty = not (config.min_ink_fraction * area <= ink <= config.max_ink_fraction * area)
