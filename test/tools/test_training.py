@@ -90,7 +90,7 @@ def test_report_names_the_camera_examples(trained):
 def test_start_from_a_digits_only_model_adds_the_no_digit_output(tmp_path):
     import keras
 
-    old = keras.Sequential([layer for layer in training.build_model().layers[:-1]]
+    old = keras.Sequential(list(training.build_model().layers[:-1])
                            + [keras.layers.Dense(10, activation='softmax',
                                                  name='probabilities')])
     old.build((None, 28, 28, 1))
