@@ -178,7 +178,7 @@ def _odd(value: float) -> int:
     return max(3, int(value) | 1)
 
 
-def estimate_paper(gray: np.ndarray) -> np.ndarray:
+def estimate_paper(gray: np.ndarray, side: int | None = None) -> np.ndarray:
     """Estimate the local paper brightness under the ink (uint8, same shape).
 
     A closing (max then min filter) with a kernel wider than any stroke erases the
@@ -188,14 +188,38 @@ def estimate_paper(gray: np.ndarray) -> np.ndarray:
     estimate smears the edge into a dark band), after a median filter, which removes
     sensor noise (the max filter would otherwise lift the estimate by the noise's
     peaks) without moving edges.
+
+    Args:
+        gray: the gray image (the ROI, or the ROI with a margin around it).
+        side: the ROI's shorter side, which sets the kernel; default: ``gray``'s.
+
     """
     h, w = gray.shape
     smooth = cv2.medianBlur(gray, 5) if min(h, w) >= 16 else gray
-    # Wider than any stroke (a thick marker on a big digit): about 1/4 of the ROI side.
-    k = _odd(min(h, w) / 4 + 2)
+    k = _paper_kernel(min(h, w) if side is None else side)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     closed = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
     return np.maximum(closed, gray)
+
+
+def _paper_kernel(side: int) -> int:
+    """Wider than any stroke (a thick marker on a big digit): about 1/4 of the ROI side."""
+    return _odd(side / 4 + 2)
+
+
+def _paper_around(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray:
+    """Estimate the paper under the box from the box and a margin of the frame around it.
+
+    Near the box's border the estimate would otherwise rest on padding, which does not
+    continue a slanted shadow edge: the edge would leave ink-like blobs at the border.
+    """
+    margin = _paper_kernel(min(box.width, box.height)) // 2 + 2
+    img_h, img_w = frame.shape[:2]
+    x0, y0 = max(box.x - margin, 0), max(box.y - margin, 0)
+    x1 = min(box.x + box.width + margin, img_w)
+    y1 = min(box.y + box.height + margin, img_h)
+    paper = estimate_paper(_to_gray(frame[y0:y1, x0:x1]), min(box.width, box.height))
+    return paper[box.y - y0:box.y - y0 + box.height, box.x - x0:box.x - x0 + box.width]
 
 
 def _darkness(gray: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -217,8 +241,9 @@ def _ink_level(relative: np.ndarray, candidates: np.ndarray) -> float:
     return float(np.searchsorted(np.cumsum(hist), 0.9 * total))
 
 
-def _threshold(gray: np.ndarray, config: PreprocessConfig) -> np.ndarray:
-    """Return the uint8 0/255 ink mask of the gray ROI."""
+def _threshold(gray: np.ndarray, config: PreprocessConfig,
+               paper: np.ndarray | None = None) -> np.ndarray:
+    """Return the uint8 0/255 ink mask of the gray ROI (``paper``: its paper estimate)."""
     mode = ThresholdMode(config.threshold_mode)
     if mode is ThresholdMode.FIXED:
         # THRESH_BINARY_INV keeps v <= t as ink; v < t exactly means v <= t - 1.
@@ -226,7 +251,8 @@ def _threshold(gray: np.ndarray, config: PreprocessConfig) -> np.ndarray:
         if t <= 0:
             return np.zeros_like(gray)
         return cv2.threshold(gray, t - 1, 255, cv2.THRESH_BINARY_INV)[1]
-    paper = estimate_paper(gray)
+    if paper is None:
+        paper = estimate_paper(gray)
     absolute, relative = _darkness(gray, paper)
     min_rel = int(round(255 * config.min_relative_contrast))
     significant = cv2.bitwise_and(
@@ -464,7 +490,10 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         return PreprocessResult(empty_input, nothing, nothing, True, None, True)
     crop = frame[box.y:box.y + box.height, box.x:box.x + box.width]
     gray = _to_gray(crop)
-    binary = _threshold(gray, config)
+    paper = None
+    if ThresholdMode(config.threshold_mode) is not ThresholdMode.FIXED:
+        paper = _paper_around(frame, box)
+    binary = _threshold(gray, config, paper)
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
     area = box.width * box.height

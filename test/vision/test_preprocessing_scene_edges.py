@@ -1,0 +1,68 @@
+"""The preprocessor on scene edges: hard shadows, the paper's edge, ink at the box border."""
+
+import cv2
+from digit_recognition.vision import preprocessing
+from image_test_utils import FRAME_H, FRAME_W, paper, render_digit, ROI_X, ROI_Y, sample_digits
+import numpy as np
+import pytest
+
+DIGITS, LABELS = sample_digits(10, seed=5)
+
+
+def _hard_shadow(frame: np.ndarray, angle_deg: float, depth: float = 0.45) -> np.ndarray:
+    """Darken the frame on one side of a sharp straight edge through the box centre."""
+    yy, xx = np.mgrid[0:FRAME_H, 0:FRAME_W].astype(np.float32)
+    angle = np.radians(angle_deg)
+    side = (xx - FRAME_W / 2) * np.cos(angle) + (yy - FRAME_H / 2) * np.sin(angle) > 0
+    out = frame.astype(np.float32)
+    out[side] *= depth
+    return cv2.GaussianBlur(out, (0, 0), 0.8).astype(np.uint8)
+
+
+def _desk_edge(frame: np.ndarray, keep_fraction: float, desk=(60, 90, 120)) -> np.ndarray:
+    """Replace the box's right part with a dark desk: the paper ends inside the box."""
+    out = frame.copy()
+    out[:, ROI_X + int(keep_fraction * 200):] = desk
+    return out
+
+
+@pytest.mark.parametrize('angle', [0, 30, 60, 90, 135])
+def test_a_hard_shadow_edge_on_blank_paper_is_not_a_digit(angle):
+    """Check: a sharp shadow edge across blank paper leaves the box empty."""
+    result = preprocessing.preprocess(_hard_shadow(paper(), angle))
+    assert result.is_empty, angle
+
+
+@pytest.mark.parametrize('keep', [0.2, 0.5, 0.8])
+def test_the_papers_edge_in_the_box_is_not_a_digit(keep):
+    """Check: paper that ends inside the box, with desk beyond, is no digit."""
+    assert preprocessing.preprocess(_desk_edge(paper(), keep)).is_empty
+
+
+def test_a_digit_beside_the_papers_edge_is_kept_and_the_desk_is_not():
+    """Check: the digit on the paper is what is kept, not the desk reaching in."""
+    for digit in DIGITS:
+        frame = render_digit(paper(), digit, height=90, center=(ROI_X + 70, ROI_Y + 100))
+        result = preprocessing.preprocess(_desk_edge(frame, 0.75))
+        assert not result.is_empty
+        x, y, w, h = cv2.boundingRect(result.digit_mask)
+        assert x + w < 150, (x, w)
+
+
+def test_ink_reaching_in_from_the_border_is_ignored_only_when_asked():
+    """Check: ignore_border_ink decides whether a blob entering the box counts."""
+    frame = paper()
+    cv2.rectangle(frame, (ROI_X - 40, ROI_Y + 80), (ROI_X + 60, ROI_Y + 120), (30, 30, 30), -1)
+    assert preprocessing.preprocess(frame).is_empty
+    config = preprocessing.PreprocessConfig(ignore_border_ink=False)
+    assert not preprocessing.preprocess(frame, config).is_empty
+
+
+def test_a_stroke_end_touching_the_border_still_counts():
+    """Check: a digit whose stroke just touches the box border is still read."""
+    frame = paper()
+    # A "1": a vertical stroke 5 px wide running from inside the box down to its border.
+    x = ROI_X + 100
+    cv2.line(frame, (x, ROI_Y + 60), (x, ROI_Y + 205), (30, 30, 30), 5)
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
