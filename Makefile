@@ -1,5 +1,5 @@
 # Every target sets up what it needs first (scripts/bootstrap.sh is idempotent).
-.PHONY: setup test test-jazzy demo field train bench-model bench soak lint check-compat clean
+.PHONY: setup check test test-jazzy demo field train bench-model bench soak lint check-compat clean
 
 RUN := scripts/with_env.sh
 PYTEST_ARGS ?=
@@ -7,6 +7,11 @@ MNIST_DIR ?= $(or $(DIGIT_MNIST_DIR),../shared/data/mnist)
 
 setup:
 	scripts/bootstrap.sh
+
+# What CI runs (.ci/run): the suite on kilted, then on jazzy. MNIST must be there: tests
+# that need it fail instead of skipping.
+check:
+	DIGIT_REQUIRE_TEST_DATA=1 $(MAKE) test test-jazzy
 
 test: setup
 	$(RUN) python -m pytest test $(PYTEST_ARGS)
