@@ -50,3 +50,27 @@ def test_checker_sees_a_forbidden_import(tmp_path):
 def test_every_module_belongs_to_a_layer():
     top_level = sorted(p.name for p in PACKAGE.glob('*.py') if p.name != '__init__.py')
     assert top_level == [], f'modules outside vision/, nodes/, tools/: {top_level}'
+
+
+def _readme_architecture() -> str:
+    readme = (PACKAGE.parents[1] / 'README.md').read_text()
+    return readme.split('## Architecture', 1)[1].split('\n## ', 1)[0]
+
+
+def test_readme_architecture_names_every_module():
+    section = _readme_architecture()
+    missing = [f'{path.parent.name}/{path.name}'
+               for layer in ('vision', 'nodes', 'tools')
+               for path in sorted((PACKAGE / layer).glob('*.py'))
+               if path.name != '__init__.py' and path.name not in section]
+    assert not missing, f'README "Architecture" does not list {missing}'
+
+
+def test_readme_architecture_names_no_module_that_is_gone():
+    repo = PACKAGE.parents[1]
+    named = {word.strip(',') for word in _readme_architecture().split()
+             if word.strip(',').endswith('.py') and len(word.strip(',')) > 3 and '/' not in word}
+    present = {path.name for path in repo.glob('*.py')}
+    present |= {path.name for folder in (PACKAGE, repo / 'test', repo / 'scripts')
+                for path in folder.rglob('*.py')}
+    assert named - present == set()
