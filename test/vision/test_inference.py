@@ -61,7 +61,7 @@ def test_loaded_attributes(model):
 def test_batch_sizes(model, digits, size):
     images, labels = digits
     probs = model.predict_proba(images[:size])
-    assert probs.shape == (size, 10)
+    assert probs.shape == (size, 11)
     assert probs.dtype == np.float32
     assert np.all(probs >= 0.0)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
@@ -80,8 +80,8 @@ def test_accepts_every_contract_form(model, digits):
     as_uint8 = model.predict_proba(images[:3])
     as_float = model.predict_proba(images[:3].astype(np.float64)[..., np.newaxis] / 255.0)
     np.testing.assert_allclose(as_uint8, as_float, atol=1e-5)
-    assert model.predict_proba(images[0]).shape == (1, 10)
-    assert model.predict_proba(images[:0]).shape == (0, 10)
+    assert model.predict_proba(images[0]).shape == (1, 11)
+    assert model.predict_proba(images[:0]).shape == (0, 11)
     with pytest.raises(ValueError, match='28'):
         model.predict_proba(np.zeros((2, 32, 32), np.uint8))
 
@@ -110,7 +110,7 @@ def test_tflite_backend_does_not_import_tensorflow():
             'import numpy as np\n'
             'from digit_recognition.vision.inference import load_model\n'
             'probs = load_model(None, "tflite").predict_proba(np.zeros((3, 28, 28), "uint8"))\n'
-            'assert probs.shape == (3, 10), probs.shape\n'
+            'assert probs.shape == (3, 11), probs.shape\n'
             'print(sorted(m for m in sys.modules\n'
             '             if m.split(".")[0] in ("tensorflow", "keras")))\n')
     env = dict(os.environ, PYTHONPATH=str(REPO_SRC))

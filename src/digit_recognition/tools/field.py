@@ -437,7 +437,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help='evaluate a random subset of N frames (quick look)')
     parser.add_argument('--min-confidence', type=float, default=DEFAULT_MIN_CONFIDENCE,
                         help="threshold the tables are made at (default: the classifier's)")
-    parser.add_argument('--max-false-digit-rate', type=float, default=0.005,
+    parser.add_argument('--max-false-digit-rate', type=float, default=0.01,
                         help='false-digit rate on negatives allowed when suggesting a '
                              'min_confidence from the curve')
     parser.add_argument('--output-dir', default='out/field')

@@ -19,8 +19,10 @@ import numpy as np
 NO_DIGIT = -1
 """``digit`` when no digit was recognised; mirrors ``DigitPrediction.NO_DIGIT``."""
 
-DEFAULT_MIN_CONFIDENCE = 0.5
-"""Default minimal combined confidence for reporting a digit."""
+DEFAULT_MIN_CONFIDENCE = 0.9
+"""Default minimal combined confidence for reporting a digit; chosen from the field set's
+accuracy-vs-coverage curve (``make field``): the most digit frames read right with at
+most 1 % of blank and no-paper frames read as a digit."""
 
 
 @dataclass
