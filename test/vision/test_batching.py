@@ -127,7 +127,7 @@ def test_combine_mean_of_non_empty_frames():
 def test_empty_rows_are_ignored_whatever_they_hold():
     """Check: empty rows are ignored whatever they hold."""
     probs = np.stack([one_hot(7), np.full(10, np.nan), one_hot(7)])
-    result = combine_probabilities(probs, [False, True, False])
+    result = combine_probabilities(probs, [False, True, False], min_confidence=0.5)
     assert result.digit == 7 and result.confidence == pytest.approx(0.9)
 
 
@@ -139,7 +139,7 @@ def test_more_than_half_empty_is_no_digit_but_reports_confidence():
     assert result.confidence == pytest.approx(0.9)
     assert result.frame_count == 5
     # Exactly half empty is still a digit.
-    assert combine_probabilities(probs[:4], [True, True, False, False]).digit == 2
+    assert combine_probabilities(probs[:4], [True, True, False, False], 0.5).digit == 2
 
 
 def test_low_confidence_is_no_digit():
@@ -185,7 +185,7 @@ def test_predict_batch_runs_model_once_on_non_empty_frames():
 
     batch = [BatchEntry(image(6)), BatchEntry(None, True), BatchEntry(image(6)),
              BatchEntry(image(6), True)]
-    result = predict_batch(batch, predict)
+    result = predict_batch(batch, predict, min_confidence=0.5)
     assert calls == [(2, 28, 28, 1)]
     assert result.digit == 6 and result.frame_count == 4
     calls.clear()
