@@ -345,12 +345,13 @@ def _plot_curve(curve: dict[str, list[float]], chosen: float, path: Path) -> Non
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
-    left.plot(np.multiply(curve['coverage'], 100), np.multiply(curve['accuracy_answered'], 100),
-              marker='.')
-    for t, c, a in zip(curve['threshold'], curve['coverage'], curve['accuracy_answered'],
-                       strict=True):
-        if abs(t * 10 - round(t * 10)) < 1e-6:
-            left.annotate(f'{t:.1f}', (100 * c, 100 * a), fontsize=7)
+    # Thresholds that answer nothing have no accuracy; leaving them out keeps the scale.
+    points = [(t, c, a) for t, c, a in zip(curve['threshold'], curve['coverage'],
+                                           curve['accuracy_answered'], strict=True) if c > 0]
+    left.plot([100 * c for _, c, _ in points], [100 * a for _, _, a in points], marker='.')
+    for t, c, a in points:
+        if abs(t * 10 - round(t * 10)) < 1e-6 or abs(t - chosen) < 1e-6:
+            left.annotate(f'{t:.2f}', (100 * c, 100 * a), fontsize=7)
     left.set_xlabel('coverage: digit frames answered with a digit (%)')
     left.set_ylabel('accuracy of the answered (%)')
     left.set_title('Digit frames, as min_confidence varies')
