@@ -1,15 +1,17 @@
-"""``sensor_msgs/Image`` <-> numpy with no copy in and one copy out.
+"""``sensor_msgs/Image`` <-> numpy: cv_bridge on ROS installs, a tested fallback elsewhere.
 
-rclpy hands a subscriber the image's data as an ``array.array``; the pixels are a
-numpy view of it (:func:`image_msg_to_array`). Publishing copies the pixels once,
-straight from the numpy array into the ``array.array`` the new message already holds
-(:func:`array_to_image_msg`). Assigning ``msg.data`` instead would cost more: the
-generated setter checks a ``bytes`` or list value element by element (Humble), or
-copies even an ``array.array`` once more (Kilted, where field checks are off).
+Every field is checked first by :mod:`digit_recognition.vision.image_encoding`, so a
+malformed image gets the same clear :class:`ImageFormatError` with or without cv_bridge
+(cv_bridge's own errors are less clear and vary by release).
 
-cv_bridge is not needed: :mod:`digit_recognition.vision.image_encoding` checks every
-field first (cv_bridge's own errors are less clear and vary by release) and then
-views the buffer, which is what cv_bridge's ``passthrough`` conversion does too.
+Where ``cv_bridge`` imports (every ROS install) it does the conversion, as ROS users
+expect. Where it does not (the PyPI wheels on the build machines; the PyPI package
+``cv-bridge`` is a ROS 1 port that breaks on numpy 2) the fallback views the received
+buffer without a copy, which is what cv_bridge's ``passthrough`` conversion does too,
+and copies outgoing pixels once, straight into the ``array.array`` the new message
+already holds. Assigning ``msg.data`` instead would cost more: the generated setter
+checks a ``bytes`` or list value element by element (Humble), or copies even an
+``array.array`` once more (Kilted, where field checks are off).
 """
 
 from digit_recognition.vision.image_encoding import (
@@ -17,6 +19,13 @@ from digit_recognition.vision.image_encoding import (
 import numpy as np
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
+
+try:
+    from cv_bridge import CvBridge, CvBridgeError
+except ImportError:  # no ROS install: the fallback below does the same conversions
+    CvBridge, CvBridgeError = None, None
+
+_BRIDGE = CvBridge() if CvBridge is not None else None
 
 __all__ = ['ImageFormatError', 'image_msg_to_array', 'image_msg_to_bgr8',
            'array_to_image_msg']
@@ -29,8 +38,14 @@ def image_msg_to_array(msg: Image) -> np.ndarray:
         ImageFormatError: unsupported encoding, zero size, bad step or short data.
 
     """
-    return image_to_array(msg.height, msg.width, msg.encoding, msg.step, msg.data,
-                          bool(msg.is_bigendian))
+    pixels = image_to_array(msg.height, msg.width, msg.encoding, msg.step, msg.data,
+                            bool(msg.is_bigendian))
+    if _BRIDGE is None:
+        return pixels
+    try:
+        return _BRIDGE.imgmsg_to_cv2(msg, desired_encoding='passthrough')
+    except (CvBridgeError, TypeError, ValueError) as error:
+        raise ImageFormatError(f'cv_bridge could not convert the image: {error}') from error
 
 
 def image_msg_to_bgr8(msg: Image) -> np.ndarray:
@@ -51,6 +66,8 @@ def array_to_image_msg(pixels: np.ndarray, encoding: str, header: Header) -> Ima
 
     """
     geometry, flat = pack_array(pixels, encoding)
+    if _BRIDGE is not None:
+        return _BRIDGE.cv2_to_imgmsg(pixels, encoding=encoding, header=header)
     msg = Image(header=header, height=geometry.height, width=geometry.width,
                 encoding=geometry.encoding, is_bigendian=geometry.is_bigendian,
                 step=geometry.step)
