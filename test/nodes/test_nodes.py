@@ -49,9 +49,10 @@ def connect(pipeline, output_topic=None):
 
 
 def stamped_header(index: int) -> Header:
+    """Return the header of frame ``index`` of a 30 fps camera."""
     header = Header(frame_id='test_camera')
-    header.stamp.sec = 1000 + index
-    header.stamp.nanosec = 1234
+    nanoseconds = 1000 * 10**9 + index * 33_333_333
+    header.stamp.sec, header.stamp.nanosec = divmod(nanoseconds, 10**9)
     return header
 
 

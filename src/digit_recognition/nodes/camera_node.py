@@ -4,8 +4,9 @@ Publishes ``image_raw`` (``sensor_msgs/Image``, bgr8; frames are read only while
 someone subscribes) and, for sources that know the
 truth (``demo``), ``true_digit`` (``DigitPrediction`` with the frame's header, the
 true digit and confidence 1) so the pipeline can be checked and measured.
-A source that fails to open or stops delivering is retried with backoff; the node
-itself keeps running.
+The source is opened and read on a capture thread (a slow open never blocks the
+executor) and frames are stamped when they were captured. A source that fails to
+open or stops delivering is retried with backoff; the node itself keeps running.
 
 With ``compressed_format`` ``jpeg`` or ``png`` it also publishes
 ``image_raw/compressed`` (``sensor_msgs/CompressedImage``, as image_transport's
@@ -20,14 +21,16 @@ from typing import List, Optional
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
-from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.parameters import (
+    ParameterSpec, ParameterTable, StartupParameterError)
+from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.compressed_images import (
     COMPRESSIONS, DEFAULT_JPEG_QUALITY, encode_compressed)
-from digit_recognition.vision.frame_sources import Frame, make_frame_source, ReconnectingSource
+from digit_recognition.vision.frame_sources import (
+    CaptureThread, Frame, FrameSource, make_frame_source, ReconnectingSource)
 from digit_recognition.vision.health import FlowMonitor, HealthReport, Level
-from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
@@ -56,60 +59,92 @@ PARAMETERS: List[ParameterSpec] = [
 ]
 
 
+WATCH_PERIOD_S = 0.1
+"""How often the node checks for subscribers and the source's state."""
+
+
 class CameraNode(Node):
-    """Reads frames on a timer and publishes them with a stamp and frame_id."""
+    """Publishes the frames a capture thread reads, stamped when they were captured.
+
+    The source is opened, reopened and read on a :class:`CaptureThread`: a slow open
+    or a blocking read never holds up the executor, so parameter services (and, in
+    the one-process pipeline, the other nodes) keep answering.
+    """
 
     NODE_NAME = 'camera'
 
-    def __init__(self, **kwargs) -> None:
-        """Create the node; ``kwargs`` go to ``rclpy.node.Node`` (context, overrides)."""
+    def __init__(self, frame_source: Optional[FrameSource] = None, **kwargs) -> None:
+        """Create the node and start capturing.
+
+        Args:
+            frame_source: a source to read instead of the one the ``source``
+                parameter names (for embedding and tests).
+            kwargs: passed to ``rclpy.node.Node`` (context, parameter overrides).
+
+        """
         super().__init__(self.NODE_NAME, **kwargs)
         self.params = ParameterTable(self, PARAMETERS)
-        source = make_frame_source(
-            self.params['source'], self.params['width'], self.params['height'],
-            self.params['fps'], self.params['loop'], seed=self.params['demo_seed'],
-            empty_probability=self.params['demo_empty_probability'],
-            hold_frames=self.params['demo_hold_frames'])
-        self._source = ReconnectingSource(source)
-        self._image_publisher = self.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
-        self._truth_publisher = None
-        self._compressed_publisher = None
+        if frame_source is None:
+            try:
+                frame_source = make_frame_source(
+                    self.params['source'], self.params['width'], self.params['height'],
+                    self.params['fps'], self.params['loop'], seed=self.params['demo_seed'],
+                    empty_probability=self.params['demo_empty_probability'],
+                    hold_frames=self.params['demo_hold_frames'])
+            except ValueError as error:
+                Node.destroy_node(self)
+                raise StartupParameterError(
+                    f'{self.NODE_NAME}: parameter source: {error}') from None
+        self._image_publisher = GuardedPublisher(self, Image, 'image_raw', RELIABLE_IMAGE_QOS)
+        self._truth_publisher: Optional[GuardedPublisher] = None
+        self._compressed_publisher: Optional[GuardedPublisher] = None
         if self.params['compressed_format'] != 'none':
-            self._compressed_publisher = self.create_publisher(
-                CompressedImage, 'image_raw/compressed', RELIABLE_IMAGE_QOS)
+            self._compressed_publisher = GuardedPublisher(
+                self, CompressedImage, 'image_raw/compressed', RELIABLE_IMAGE_QOS)
         self.flow = FlowMonitor('source frames', 'frames published')
         self._diagnostics = DiagnosticsPublisher(self, 'camera', self._health,
-                                                 hardware_id=source.describe())
+                                                 hardware_id=frame_source.describe())
         self.frames_published = 0
-        self.frames_failed = 0
         # True until the first frame arrives, so that the log says when frames flow.
         self._reported_waiting = True
-        self._timer = self.create_timer(1.0 / self.params['fps'], self._on_timer)
+        self._reported_end = False
+        self._wake = self.create_guard_condition(self._on_captured)
+        self._capture = CaptureThread(ReconnectingSource(frame_source), self.params['fps'],
+                                      clock=lambda: self.get_clock().now(),
+                                      on_frame=self._wake.trigger)
+        self._capture.active = False
+        self.create_timer(WATCH_PERIOD_S, self._watch)
         self.params.on_change(self._on_parameters_changed)
-        self.get_logger().info(f'reading {source.describe()} for '
+        self._capture.start()
+        self.get_logger().info(f'reading {frame_source.describe()} for '
                                f'{self._image_publisher.topic_name} at {self.params["fps"]} fps '
                                'while the topic has a subscriber')
 
+    @property
+    def frames_failed(self) -> int:
+        """Frames the middleware refused to publish (a reader lagging far behind)."""
+        return self._image_publisher.failures + (
+            self._compressed_publisher.failures if self._compressed_publisher else 0)
+
     def _on_parameters_changed(self, names: List[str]) -> None:
         if 'fps' in names:
-            self._timer.cancel()
-            self.destroy_timer(self._timer)
-            self._timer = self.create_timer(1.0 / self.params['fps'], self._on_timer)
+            self._capture.fps = self.params['fps']
 
-    def _on_timer(self) -> None:
+    def _watch(self) -> None:
         # Like image_proc: no work while nobody listens. This also keeps the demo's
         # first frames from being lost before the pipeline is connected.
-        if not self._watched():
-            return
-        frame = self._source.read()
-        if frame is None:
-            self._report_no_frame()
-            return
-        if self._reported_waiting:
-            self.get_logger().info(f'{self._source.source.describe()} is delivering frames')
-            self._reported_waiting = False
-        self.flow.received()
-        self._publish(frame)
+        self._capture.active = self._watched()
+        source = self._capture.source
+        if self._capture.ended:
+            if not self._reported_end:
+                self._reported_end = True
+                self.get_logger().info('end of the source reached (loop is false); no more '
+                                       'frames')
+        elif source.state == ReconnectingSource.WAITING and source.failures > 0:
+            self._reported_waiting = True
+            self.get_logger().warning(
+                f'camera {source.source.describe()} unavailable ({source.last_error}); '
+                f'retry {source.failures} with backoff', throttle_duration_sec=WARN_PERIOD_S)
 
     def _watched(self) -> bool:
         return self._image_publisher.get_subscription_count() > 0 or (
@@ -117,11 +152,12 @@ class CameraNode(Node):
             and self._compressed_publisher.get_subscription_count() > 0)
 
     def _health(self) -> HealthReport:
-        state = self._source.state
+        source = self._capture.source
+        state = source.state
         problems = []
-        if state == ReconnectingSource.WAITING:
-            problems.append((Level.ERROR, f'camera unavailable, retry {self._source.failures}: '
-                                          f'{self._source.last_error}'))
+        if state == ReconnectingSource.WAITING and source.failures > 0:
+            problems.append((Level.ERROR, f'camera unavailable, retry {source.failures}: '
+                                          f'{source.last_error}'))
         elif state == ReconnectingSource.ENDED:
             problems.append((Level.WARN, 'end of the source reached (loop is false)'))
         idle = None
@@ -134,51 +170,47 @@ class CameraNode(Node):
             'target fps': str(self.params['fps']),
         })
 
-    def _report_no_frame(self) -> None:
-        if self._source.state == ReconnectingSource.ENDED:
-            self.get_logger().info('end of the source reached (loop is false); no more frames')
-            self._timer.cancel()
+    def _on_captured(self) -> None:
+        captured = self._capture.take()
+        if captured is None:
             return
-        self._reported_waiting = True
-        self.get_logger().warning(
-            f'camera {self._source.source.describe()} unavailable '
-            f'({self._source.last_error}); retry {self._source.failures} with backoff',
-            throttle_duration_sec=WARN_PERIOD_S)
+        frame, stamp = captured
+        if self._reported_waiting:
+            self.get_logger().info(f'{self._capture.source.source.describe()} is delivering '
+                                   'frames')
+            self._reported_waiting = False
+        self.flow.received()
+        self._publish(frame, Header(stamp=stamp.to_msg(), frame_id=self.params['frame_id']))
 
-    def _publish(self, frame: Frame) -> None:
-        header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.params['frame_id'])
-        try:
-            if self._image_publisher.get_subscription_count() > 0:
-                self._image_publisher.publish(array_to_image_msg(frame.image, 'bgr8', header))
-            self._publish_compressed(frame, header)
-        except _rclpy.RCLError as error:
-            # A RELIABLE writer whose readers in other processes lag far behind can fail
-            # a publish; the frame is lost, the camera goes on.
-            self.frames_failed += 1
+    def _publish(self, frame: Frame, header: Header) -> None:
+        published = True
+        if self._image_publisher.get_subscription_count() > 0:
+            published = self._image_publisher.publish(
+                array_to_image_msg(frame.image, 'bgr8', header))
+        published = self._publish_compressed(frame, header) and published
+        if not published:
             self.flow.dropped('publish failed')
-            self.get_logger().warning(f'could not publish a frame: {error}',
-                                      throttle_duration_sec=WARN_PERIOD_S)
             return
         self.frames_published += 1
         self.flow.sent()
         if frame.label is not None:
             self._publish_truth(header, frame.label)
 
-    def _publish_compressed(self, frame: Frame, header: Header) -> None:
+    def _publish_compressed(self, frame: Frame, header: Header) -> bool:
         if (self._compressed_publisher is None
                 or self._compressed_publisher.get_subscription_count() == 0):
-            return
+            return True
         image_format, data = encode_compressed(
             frame.image, 'bgr8', self.params['compressed_format'],
             jpeg_quality=self.params['jpeg_quality'])
         message = CompressedImage(header=header, format=image_format)
         message.data = array.array('B', data)
-        self._compressed_publisher.publish(message)
+        return self._compressed_publisher.publish(message)
 
     def _publish_truth(self, header: Header, label: int) -> None:
         if self._truth_publisher is None:
-            self._truth_publisher = self.create_publisher(
-                DigitPrediction, 'true_digit', PREDICTION_QOS)
+            self._truth_publisher = GuardedPublisher(
+                self, DigitPrediction, 'true_digit', PREDICTION_QOS)
         truth = DigitPrediction(header=header, digit=int(label), frame_count=1)
         if label >= 0:
             truth.confidence = 1.0
@@ -186,8 +218,10 @@ class CameraNode(Node):
         self._truth_publisher.publish(truth)
 
     def destroy_node(self) -> None:
-        """Release the camera, then the node."""
-        self._source.close()
+        """Stop capturing (the thread closes the camera), then destroy the node."""
+        if not self._capture.stop():
+            self.get_logger().warning('the camera is still busy opening or reading; it '
+                                      'is closed when that returns')
         super().destroy_node()
 
 

@@ -4,7 +4,10 @@ Subscribes ``digit_input`` (mono8 28x28 from the preprocessor; an all-black imag
 means the region held no digit). Every ``batch_size`` frames it runs the model once
 on the non-empty ones, averages their class probabilities
 (:func:`digit_recognition.vision.batching.combine_probabilities`) and publishes one
-``DigitPrediction`` on ``prediction`` with the header of the newest frame.
+``DigitPrediction`` on ``prediction`` with the header of the newest frame. A batch
+never spans more than ``max_batch_age`` seconds of frame time: after a gap (region
+dropped, camera paused, file ended) the frames from before it are dropped, not
+averaged with later ones.
 
 For other nodes it debounces the predictions
 (:class:`digit_recognition.vision.stability.StabilityFilter`): ``stable_digit``
@@ -22,6 +25,7 @@ from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS)
 from digit_recognition.nodes.read_digit import ReadDigitServer
@@ -29,7 +33,7 @@ from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatErr
 from digit_recognition.vision.batching import (
     BatchEntry, CombinedPrediction, DEFAULT_MIN_CONFIDENCE, FrameBatcher, predict_batch)
 from digit_recognition.vision.health import age_text, FlowMonitor, HealthReport
-from digit_recognition.vision.inference import BACKENDS, load_model
+from digit_recognition.vision.inference import BACKENDS, load_model, ModelLoadError
 from digit_recognition.vision.model_contract import INPUT_SIDE
 from digit_recognition.vision.stability import (
     DEFAULT_STABLE_COUNT, StabilityFilter, StableReadings)
@@ -44,6 +48,9 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('num_threads', 1, 'threads of the tflite interpreter', 1, 16,
                   read_only=True),
     ParameterSpec('batch_size', 5, 'frames combined into one prediction', 1, 64),
+    ParameterSpec('max_batch_age', 0.5, 'seconds of frame time (header stamps) one batch may '
+                  'span; older waiting frames are dropped, not averaged; 0: no limit',
+                  0.0, 3600.0),
     ParameterSpec('min_confidence', DEFAULT_MIN_CONFIDENCE,
                   'below this combined confidence the prediction is "no digit"', 0.0, 1.0),
     ParameterSpec('image_qos', 'reliable', 'QoS of the digit_input subscription',
@@ -68,18 +75,22 @@ class ClassifierNode(Node):
         super().__init__(self.NODE_NAME, **kwargs)
         self.params = ParameterTable(self, PARAMETERS)
         started = time.perf_counter()
-        self.model = load_model(self.params['model_path'] or None, self.params['backend'],
-                                num_threads=self.params['num_threads'])
+        try:
+            self.model = load_model(self.params['model_path'] or None, self.params['backend'],
+                                    num_threads=self.params['num_threads'])
+        except ModelLoadError:
+            Node.destroy_node(self)
+            raise
         self.get_logger().info(
             f'loaded {self.model.backend} model {self.model.path} in '
             f'{(time.perf_counter() - started) * 1000.0:.0f} ms')
-        self._batcher = FrameBatcher(self.params['batch_size'])
+        self._batcher = FrameBatcher(self.params['batch_size'], self._max_age())
         self._stability = StabilityFilter(self.params['stable_count'],
                                           self.params['min_confidence'])
         self.params.on_change(self._on_parameters_changed)
-        self._publisher = self.create_publisher(DigitPrediction, 'prediction', PREDICTION_QOS)
-        self._stable_publisher = self.create_publisher(DigitPrediction, 'stable_digit',
-                                                       LATCHED_QOS)
+        self._publisher = GuardedPublisher(self, DigitPrediction, 'prediction', PREDICTION_QOS)
+        self._stable_publisher = GuardedPublisher(self, DigitPrediction, 'stable_digit',
+                                                  LATCHED_QOS)
         self._readings: StableReadings[DigitPrediction] = StableReadings()
         self.read_digit = ReadDigitServer(self, self._readings)
         self.flow = FlowMonitor('digit_input', 'predictions')
@@ -94,7 +105,17 @@ class ClassifierNode(Node):
         """digit_input frames received since start, good or bad."""
         return self.flow.received_total
 
+    def _max_age(self) -> Optional[float]:
+        return self.params['max_batch_age'] or None
+
+    @property
+    def frames_expired(self) -> int:
+        """Waiting frames dropped because they were older than ``max_batch_age``."""
+        return self._batcher.frames_expired
+
     def _on_parameters_changed(self, names: List[str]) -> None:
+        if 'max_batch_age' in names:
+            self._batcher.max_age_s = self._max_age()
         self._stability.set_stable_count(self.params['stable_count'])
         self._stability.min_confidence = self.params['min_confidence']
         if 'batch_size' in names:
@@ -113,8 +134,17 @@ class ClassifierNode(Node):
             self._drop(f'dropping digit_input: expected mono8 {INPUT_SIDE}x{INPUT_SIDE}, got '
                        f'{msg.encoding} {msg.width}x{msg.height}')
             return
+        stamp = msg.header.stamp
+        # An unstamped stream (stamp 0) has no frame time: no age limit then.
+        time_s = stamp.sec + stamp.nanosec * 1e-9 if (stamp.sec or stamp.nanosec) else None
+        expired = self._batcher.frames_expired
         batch = self._batcher.add(BatchEntry(pixels, is_empty=not pixels.any(),
-                                             header=msg.header))
+                                             header=msg.header, time_s=time_s))
+        if self._batcher.frames_expired > expired:
+            self.get_logger().info(
+                f'dropped {self._batcher.frames_expired} frames in all that were more than '
+                f'max_batch_age ({self.params["max_batch_age"]} s) older than the next one',
+                throttle_duration_sec=WARN_PERIOD_S)
         if batch:
             self._predict_and_publish(batch)
 
@@ -128,9 +158,11 @@ class ClassifierNode(Node):
         combined = predict_batch(batch, self.model.predict_proba, self.params['min_confidence'])
         self.flow.worked(time.perf_counter() - started)
         message = prediction_message(combined, batch[-1].header)
-        self._publisher.publish(message)
-        self.predictions_published += 1
-        self.flow.sent()
+        if self._publisher.publish(message):
+            self.predictions_published += 1
+            self.flow.sent()
+        else:
+            self.flow.dropped('publish failed')
         self._update_stable_digit(message)
 
     def _update_stable_digit(self, prediction: DigitPrediction) -> None:

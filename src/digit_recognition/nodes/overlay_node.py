@@ -8,13 +8,13 @@ The camera images are not even subscribed to while nobody subscribes to ``overla
 """
 
 import sys
-import time
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
@@ -26,10 +26,11 @@ from digit_recognition.vision.preprocessing import RegionOfInterest
 from rclpy.node import Node
 from rclpy.subscription import Subscription
 from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
+from std_msgs.msg import Header
 
 PARAMETERS: List[ParameterSpec] = [
-    ParameterSpec('max_prediction_age', 1.0, 'seconds a prediction stays on screen '
-                  'without a newer one', 0.0, 60.0),
+    ParameterSpec('max_prediction_age', 1.0, 'seconds of frame time (header stamps) a '
+                  'prediction stays on screen without a newer one', 0.0, 60.0),
     ParameterSpec('image_qos', 'reliable', 'QoS of the image subscriptions',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
 ]
@@ -48,7 +49,7 @@ class OverlayNode(Node):
         super().__init__(self.NODE_NAME, **kwargs)
         self.params = ParameterTable(self, PARAMETERS)
         self._image_qos = image_subscription_qos(self.params['image_qos'])
-        self._publisher = self.create_publisher(Image, 'overlay', RELIABLE_IMAGE_QOS)
+        self._publisher = GuardedPublisher(self, Image, 'overlay', RELIABLE_IMAGE_QOS)
         self._prediction: Optional[DigitPrediction] = None
         self._prediction_time = 0.0
         self._threshold_image = None
@@ -80,9 +81,16 @@ class OverlayNode(Node):
             self._image_subscriptions = []
             self._fps = self._last_frame_time = self._threshold_image = None
 
+    def _message_time(self, header: Header) -> float:
+        """Return the header's stamp in seconds; the node's clock now if it is unstamped."""
+        stamp = header.stamp
+        if stamp.sec or stamp.nanosec:
+            return stamp.sec + stamp.nanosec * 1e-9
+        return self.get_clock().now().nanoseconds * 1e-9
+
     def _on_prediction(self, msg: DigitPrediction) -> None:
         self._prediction = msg
-        self._prediction_time = time.monotonic()
+        self._prediction_time = self._message_time(msg.header)
 
     def _on_threshold_image(self, msg: Image) -> None:
         try:
@@ -95,7 +103,10 @@ class OverlayNode(Node):
         self._roi = RegionOfInterest(msg.x_offset, msg.y_offset, msg.width, msg.height)
 
     def _on_image(self, msg: Image) -> None:
-        now = time.monotonic()
+        # Frame and prediction times are camera stamps (the prediction carries its
+        # newest frame's header), so age and rate are right under use_sim_time, in
+        # bag replay at any speed, and however late a message arrives.
+        now = self._message_time(msg.header)
         if self._last_frame_time is not None and now > self._last_frame_time:
             rate = 1.0 / (now - self._last_frame_time)
             self._fps = rate if self._fps is None else (
@@ -115,9 +126,11 @@ class OverlayNode(Node):
             digit, confidence = self._prediction.digit, self._prediction.confidence
         drawn = draw_overlay(frame, self._roi, digit, confidence, self._fps,
                              inset_binary=self._threshold_image)
-        self._publisher.publish(array_to_image_msg(drawn, 'bgr8', msg.header))
-        self.frames_drawn += 1
-        self.flow.sent()
+        if self._publisher.publish(array_to_image_msg(drawn, 'bgr8', msg.header)):
+            self.frames_drawn += 1
+            self.flow.sent()
+        else:
+            self.flow.dropped('publish failed')
 
     def _health(self) -> HealthReport:
         idle = None

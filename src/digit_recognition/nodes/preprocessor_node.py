@@ -18,6 +18,7 @@ from typing import List, Optional
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
+from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
@@ -81,10 +82,10 @@ class PreprocessorNode(Node):
         self._config = config_from_parameters(self.params)
         self._mode_timer = None
         self.params.on_change(self._on_parameters_changed)
-        self._input_publisher = self.create_publisher(Image, 'digit_input', RELIABLE_IMAGE_QOS)
-        self._threshold_publisher = self.create_publisher(
-            Image, 'threshold_image', RELIABLE_IMAGE_QOS)
-        self._roi_publisher = self.create_publisher(RoiMsg, 'roi', LATCHED_QOS)
+        self._input_publisher = GuardedPublisher(self, Image, 'digit_input', RELIABLE_IMAGE_QOS)
+        self._threshold_publisher = GuardedPublisher(
+            self, Image, 'threshold_image', RELIABLE_IMAGE_QOS)
+        self._roi_publisher = GuardedPublisher(self, RoiMsg, 'roi', LATCHED_QOS)
         self._last_roi: Optional[RegionOfInterest] = None
         self.frames_processed = 0
         self.frames_dropped = 0
@@ -176,6 +177,12 @@ class PreprocessorNode(Node):
                 x_offset=result.roi.x, y_offset=result.roi.y,
                 width=result.roi.width, height=result.roi.height))
         self.frames_processed += 1
+
+    @property
+    def publish_failures(self) -> int:
+        """Messages the middleware refused to publish (a reader lagging far behind)."""
+        return sum(publisher.failures for publisher in (
+            self._input_publisher, self._threshold_publisher, self._roi_publisher))
 
 
 def main(args: Optional[List[str]] = None) -> int:

@@ -16,7 +16,9 @@ Reading contract, the same for every source: :meth:`FrameSource.read` returns a
 (:attr:`FrameSource.ended` is then True); and raises :class:`SourceUnavailableError`
 when the source cannot be opened or fails (device unplugged, file gone...). A
 failed source should be closed and reopened later; :class:`ReconnectingSource` does
-that with an exponential :class:`Backoff` and never sleeps.
+that with an exponential :class:`Backoff` and never sleeps. :class:`CaptureThread`
+runs all of it (opening, which can take seconds, and blocking reads) on a thread of
+its own and keeps only the newest frame, stamped when it was captured.
 
 Frames whose size differs from the requested ``width`` x ``height`` are scaled to
 cover that size, keeping their aspect ratio, and centre-cropped to it (no
@@ -28,7 +30,9 @@ import collections.abc
 import dataclasses
 import os
 import sys
+import threading
 import time
+from typing import Any
 
 import cv2
 
@@ -309,6 +313,9 @@ class CaptureSource(FrameSource):
                 hint = ' (this OpenCV build may lack GStreamer support)'
             raise SourceUnavailableError(f'cannot open {self.describe()}{hint}')
         if self.kind == self.DEVICE:
+            # The fewest frames queued in the driver: a read returns a recent frame,
+            # not one that waited there (V4L2 honours it; others ignore it).
+            capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
             if self.width > 0 and self.height > 0:
                 capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
                 capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
@@ -470,3 +477,105 @@ class ReconnectingSource:
     def close(self) -> None:
         """Close the wrapped source."""
         self.source.close()
+
+
+class CaptureThread:
+    """Reads a source on a thread of its own and keeps only the newest frame.
+
+    Opening a device (seconds for a GStreamer or Argus pipeline), reopening it with
+    backoff, and blocking reads all happen on this thread, never in the caller's. The
+    newest frame waits in a one-frame slot with the time it was captured
+    (``clock()`` right after the read returned); a frame not taken before the next
+    one arrives is replaced, never queued. Frames are read at ``fps`` (a camera
+    delivers its frames at its own rate, and with the smallest driver buffer the read
+    returns a recent one) and only while :attr:`active` is True.
+    """
+
+    def __init__(self, source: ReconnectingSource, fps: float,
+                 clock: collections.abc.Callable[[], Any] = time.time,
+                 on_frame: collections.abc.Callable[[], None] | None = None) -> None:
+        """Prepare the thread; :meth:`start` starts it.
+
+        Args:
+            source: the source, opened lazily and reopened after failures.
+            fps: frames per second to read.
+            clock: returns the capture time stored with each frame (a node passes its
+                ROS clock, so stamps follow ``use_sim_time``).
+            on_frame: called on the capture thread after each new frame, and once at
+                the end of a non-looping source (e.g. to wake an executor).
+
+        """
+        self.source = source
+        self.fps = float(fps)
+        self.active = True
+        """Read frames only while True (e.g. while someone subscribes)."""
+        self.frames_captured = 0
+        self.frames_replaced = 0
+        """Frames overwritten in the slot before anyone took them."""
+        self._clock = clock
+        self._on_frame = on_frame
+        self._slot: tuple[Frame, Any] | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='capture', daemon=True)
+
+    @property
+    def ended(self) -> bool:
+        """True once a non-looping file or folder has delivered its last frame."""
+        return self.source.state == ReconnectingSource.ENDED
+
+    def start(self) -> None:
+        """Start reading."""
+        self._thread.start()
+
+    def take(self) -> tuple[Frame, Any] | None:
+        """Return the newest ``(frame, capture time)`` not taken yet, or None."""
+        with self._lock:
+            taken, self._slot = self._slot, None
+        return taken
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop reading and close the source; return False if still busy after ``timeout``.
+
+        A thread blocked in a slow open or read finishes it, then closes the source
+        itself and ends without calling ``on_frame`` again.
+        """
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        next_read = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                period = 1.0 / self.fps
+                if not self.active:
+                    self._stopping.wait(period)
+                    next_read = time.monotonic()
+                    continue
+                frame = self.source.read()
+                if self._stopping.is_set():
+                    break
+                if frame is not None:
+                    self._store(frame, self._clock())
+                elif self.ended:
+                    self._notify()
+                    break
+                now = time.monotonic()
+                next_read = max(next_read + period, now)
+                self._stopping.wait(next_read - now)
+        finally:
+            self.source.close()
+
+    def _store(self, frame: Frame, captured: Any) -> None:
+        with self._lock:
+            if self._slot is not None:
+                self.frames_replaced += 1
+            self._slot = (frame, captured)
+        self.frames_captured += 1
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._on_frame is not None and not self._stopping.is_set():
+            self._on_frame()
