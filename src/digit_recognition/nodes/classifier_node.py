@@ -23,11 +23,12 @@ from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
+from digit_recognition.nodes.image_subscription import ImageSubscription
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
-    IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS)
+    IMAGE_QOS_CHOICES, LATCHED_QOS, PREDICTION_QOS)
 from digit_recognition.nodes.read_digit import ReadDigitServer
 from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatError
 from digit_recognition.vision.batching import (
@@ -53,7 +54,8 @@ PARAMETERS: List[ParameterSpec] = [
                   0.0, 3600.0),
     ParameterSpec('min_confidence', DEFAULT_MIN_CONFIDENCE,
                   'below this combined confidence the prediction is "no digit"', 0.0, 1.0),
-    ParameterSpec('image_qos', 'reliable', 'QoS of the digit_input subscription',
+    ParameterSpec('image_qos', 'auto', 'QoS of the digit_input subscription; auto: '
+                  'RELIABLE unless a publisher offers only BEST_EFFORT',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
     ParameterSpec('stable_count', DEFAULT_STABLE_COUNT, 'consecutive agreeing predictions '
                   'that make a stable_digit (and answer read_digit)', 1, 100),
@@ -97,8 +99,8 @@ class ClassifierNode(Node):
         self._diagnostics = DiagnosticsPublisher(self, 'classification', self._health)
         self.predictions_published = 0
         self.frames_dropped = 0
-        self.create_subscription(Image, 'digit_input', self._on_digit_input,
-                                 image_subscription_qos(self.params['image_qos']))
+        self._subscription = ImageSubscription(self, Image, 'digit_input', self._on_digit_input,
+                                               self.params['image_qos'])
 
     @property
     def frames_received(self) -> int:

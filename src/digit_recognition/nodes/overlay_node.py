@@ -12,11 +12,12 @@ from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
+from digit_recognition.nodes.image_subscription import ImageSubscription
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
-    IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, PREDICTION_QOS, RELIABLE_IMAGE_QOS)
+    IMAGE_QOS_CHOICES, LATCHED_QOS, PREDICTION_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
     array_to_image_msg, image_msg_to_array, image_msg_to_bgr8, ImageFormatError)
 from digit_recognition.vision.batching import NO_DIGIT
@@ -24,14 +25,14 @@ from digit_recognition.vision.health import FlowMonitor, HealthReport
 from digit_recognition.vision.overlay_drawing import draw_overlay
 from digit_recognition.vision.preprocessing import RegionOfInterest
 from rclpy.node import Node
-from rclpy.subscription import Subscription
 from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
 from std_msgs.msg import Header
 
 PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('max_prediction_age', 1.0, 'seconds of frame time (header stamps) a '
                   'prediction stays on screen without a newer one', 0.0, 60.0),
-    ParameterSpec('image_qos', 'reliable', 'QoS of the image subscriptions',
+    ParameterSpec('image_qos', 'auto', 'QoS of the image subscriptions; auto: '
+                  'RELIABLE unless a publisher offers only BEST_EFFORT',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
 ]
 
@@ -48,7 +49,6 @@ class OverlayNode(Node):
         """Create the node; ``kwargs`` go to ``rclpy.node.Node`` (context, overrides)."""
         super().__init__(self.NODE_NAME, **kwargs)
         self.params = ParameterTable(self, PARAMETERS)
-        self._image_qos = image_subscription_qos(self.params['image_qos'])
         self._publisher = GuardedPublisher(self, Image, 'overlay', RELIABLE_IMAGE_QOS)
         self._prediction: Optional[DigitPrediction] = None
         self._prediction_time = 0.0
@@ -62,7 +62,7 @@ class OverlayNode(Node):
         self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
                                  PREDICTION_QOS)
         self.create_subscription(RoiMsg, 'roi', self._on_roi, LATCHED_QOS)
-        self._image_subscriptions: List[Subscription] = []
+        self._image_subscriptions: List[ImageSubscription] = []
         self._update_image_subscriptions()
         self.create_timer(WATCHER_CHECK_PERIOD_S, self._update_image_subscriptions)
 
@@ -71,13 +71,14 @@ class OverlayNode(Node):
         # overlay, so an unwatched overlay node costs nothing per frame.
         watched = self._publisher.get_subscription_count() > 0
         if watched and not self._image_subscriptions:
+            choice = self.params['image_qos']
             self._image_subscriptions = [
-                self.create_subscription(Image, 'image_raw', self._on_image, self._image_qos),
-                self.create_subscription(Image, 'threshold_image', self._on_threshold_image,
-                                         self._image_qos)]
+                ImageSubscription(self, Image, 'image_raw', self._on_image, choice),
+                ImageSubscription(self, Image, 'threshold_image', self._on_threshold_image,
+                                  choice)]
         elif not watched and self._image_subscriptions:
             for subscription in self._image_subscriptions:
-                self.destroy_subscription(subscription)
+                subscription.destroy()
             self._image_subscriptions = []
             self._fps = self._last_frame_time = self._threshold_image = None
 

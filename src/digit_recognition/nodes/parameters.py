@@ -19,6 +19,7 @@ the tests.
 """
 
 from dataclasses import dataclass
+import re
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from digit_recognition.nodes.node_runner import WARN_PERIOD_S
@@ -89,18 +90,24 @@ class ParameterSpec:
         if isinstance(self.default, float) and not isinstance(value, bool) and isinstance(
                 value, (int, float)):
             value = float(value)
-            if self.min_value is not None and value < self.min_value:
-                return value, f'parameter {self.name}: {value} is below {self.min_value}'
-            if self.max_value is not None and value > self.max_value:
-                return value, f'parameter {self.name}: {value} is above {self.max_value}'
+            if ((self.min_value is not None and value < self.min_value)
+                    or (self.max_value is not None and value > self.max_value)):
+                return value, self.rejection(value)
         elif isinstance(self.default, str) and isinstance(value, int) and not isinstance(
                 value, bool):
             value = str(value)
-        if type(value) is not type(self.default):
-            return value, f'parameter {self.name}: {value!r} is not {self.accepted}'
-        if self.choices and value not in self.choices:
-            return value, f'parameter {self.name}: {value!r} is not {self.accepted}'
+        if type(value) is not type(self.default) or (self.choices and value not in self.choices):
+            return value, self.rejection(value)
         return value, None
+
+    def rejection(self, value: Any, as_typed: bool = False) -> str:
+        """Return why ``value`` is refused: the parameter, the value, what it takes.
+
+        ``as_typed``: ``value`` is the text the user typed, shown without quotes.
+        """
+        shown = (str(value).lower() if isinstance(value, bool) else
+                 repr(value) if isinstance(value, str) and not as_typed else str(value))
+        return f'parameter {self.name} := {shown} is not accepted; it takes {self.accepted}'
 
     @property
     def accepted(self) -> str:
@@ -154,14 +161,13 @@ class ParameterTable:
                 given = node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
                 value, reason = spec.convert(given)
             except ParameterException as error:
-                reason = ' '.join(str(error).split())
+                # rclpy refused it (type or range); its message holds the value given.
+                reason = spec.rejection(_given_value(str(error)), as_typed=True)
             if reason is not None:
                 name = node.get_name()
                 # The subclass's destroy_node may need attributes it has not made yet.
                 Node.destroy_node(node)
-                raise StartupParameterError(
-                    f'{name}: invalid start-up value: {reason}; {spec.name} accepts '
-                    f'{spec.accepted}')
+                raise StartupParameterError(f'{name}: {reason}')
             self.values[spec.name] = value
         node.add_on_set_parameters_callback(self._on_set_parameters)
 
@@ -188,6 +194,13 @@ class ParameterTable:
         for listener in self._listeners:
             listener(list(converted))
         return SetParametersResult(successful=True)
+
+
+def _given_value(rclpy_message: str) -> str:
+    """Return the value quoted in rclpy's type or range error, else its whole message."""
+    match = (re.search(r"to '(.*)' of type", rclpy_message)
+             or re.search(r'Invalid parameter value \((.*)\) for parameter', rclpy_message))
+    return match.group(1) if match else ' '.join(rclpy_message.split())
 
 
 def markdown_table(specs: Sequence[ParameterSpec]) -> str:

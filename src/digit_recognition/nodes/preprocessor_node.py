@@ -16,11 +16,12 @@ import sys
 from typing import List, Optional
 
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
+from digit_recognition.nodes.image_subscription import ImageSubscription
 from digit_recognition.nodes.node_runner import run_nodes, WARN_PERIOD_S
 from digit_recognition.nodes.parameters import ParameterSpec, ParameterTable
 from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
-    IMAGE_QOS_CHOICES, image_subscription_qos, LATCHED_QOS, RELIABLE_IMAGE_QOS)
+    IMAGE_QOS_CHOICES, LATCHED_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
     array_to_image_msg, image_msg_to_bgr8, ImageFormatError)
 from digit_recognition.vision.compressed_images import decode_compressed
@@ -52,7 +53,8 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('threshold', 128, "gray level below which a pixel is ink in mode 'fixed'; "
                   "setting it at run time switches threshold_mode to 'fixed'", 0, 255),
     ParameterSpec('remove_lines', True, 'remove ruled-paper lines before finding the digit'),
-    ParameterSpec('image_qos', 'reliable', 'QoS of the image_raw subscription',
+    ParameterSpec('image_qos', 'auto', 'QoS of the image_raw subscription; auto: '
+                  'RELIABLE unless a publisher offers only BEST_EFFORT',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
     ParameterSpec('input_transport', 'raw', "'compressed' subscribes image_raw/compressed "
                   '(sensor_msgs/CompressedImage, JPEG or PNG) instead of image_raw',
@@ -89,14 +91,15 @@ class PreprocessorNode(Node):
         self._last_roi: Optional[RegionOfInterest] = None
         self.frames_processed = 0
         self.frames_dropped = 0
-        image_qos = image_subscription_qos(self.params['image_qos'])
         if self.params['input_transport'] == 'compressed':
             input_topic = 'image_raw/compressed'
-            self.create_subscription(CompressedImage, input_topic, self._on_compressed_image,
-                                     image_qos)
+            self._subscription = ImageSubscription(
+                self, CompressedImage, input_topic, self._on_compressed_image,
+                self.params['image_qos'])
         else:
             input_topic = 'image_raw'
-            self.create_subscription(Image, input_topic, self._on_image, image_qos)
+            self._subscription = ImageSubscription(self, Image, input_topic, self._on_image,
+                                                   self.params['image_qos'])
         self.flow = FlowMonitor(input_topic, 'digit_input')
         self._diagnostics = DiagnosticsPublisher(self, 'preprocessing', self.flow.report)
 

@@ -5,18 +5,19 @@ sensor drivers: then both ``rqt_image_view`` (which subscribes BEST_EFFORT) and
 other users' default (RELIABLE) subscribers receive. History is short (KEEP_LAST 5):
 a late frame is worth less than the next one.
 
-Image subscribers default to RELIABLE, not the sensor-data profile. Measured on the
-build machines, a 640x480 bgr8 image between two processes travels as UDP fragments
-and a BEST_EFFORT subscriber lost a third to half of the frames at 30 fps, while a
-RELIABLE one lost none; with KEEP_LAST the writer still drops stale frames instead of
-blocking when a reader falls behind. The ``image_qos`` parameter selects
-``sensor_data`` for the usual REP-2003 behaviour.
+Image subscribers (``image_qos``, default ``auto``) match the publishers: RELIABLE
+while all of them offer RELIABLE, BEST_EFFORT when one offers only that
+(:mod:`digit_recognition.nodes.image_subscription`). A 640x480 frame between two
+processes travels as UDP fragments unless the launch file's Fast DDS profile is used,
+and a BEST_EFFORT reader then loses most of a RELIABLE camera's frames (measured:
+README, QoS, ``python -m digit_recognition.tools.bench_qos``). ``reliable`` and
+``sensor_data`` fix the choice.
 """
 
 from rclpy.qos import (
     DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 
-IMAGE_QOS_CHOICES = ('reliable', 'sensor_data')
+IMAGE_QOS_CHOICES = ('auto', 'reliable', 'sensor_data')
 """Values of the nodes' ``image_qos`` parameter."""
 
 RELIABLE_IMAGE_QOS = QoSProfile(
@@ -42,10 +43,14 @@ DIAGNOSTICS_QOS = QoSProfile(
 """``/diagnostics``: what ROS's ``diagnostic_updater`` uses (depth 10, system default)."""
 
 
-def image_subscription_qos(choice: str) -> QoSProfile:
-    """Return the subscription profile for an ``image_qos`` parameter value."""
-    if choice == 'sensor_data':
+def image_subscription_qos(choice: str, publishers_best_effort: bool = False) -> QoSProfile:
+    """Return the subscription profile for an ``image_qos`` parameter value.
+
+    ``auto`` is RELIABLE unless ``publishers_best_effort`` (some publisher of the topic
+    offers only BEST_EFFORT); see :mod:`digit_recognition.nodes.image_subscription`.
+    """
+    if choice == 'sensor_data' or (choice == 'auto' and publishers_best_effort):
         return qos_profile_sensor_data
-    if choice == 'reliable':
+    if choice in ('reliable', 'auto'):
         return RELIABLE_IMAGE_QOS
     raise ValueError(f'image_qos must be one of {IMAGE_QOS_CHOICES}, got {choice!r}')
