@@ -74,7 +74,7 @@ def test_image_qos_applies_to_both_image_subscribers():
     ('batch_size', '0', 'an integer from 1 to 64'),
     ('threshold_mode', 'bogus', 'one of fixed, otsu, adaptive'),
     ('backend', 'bogus', 'one of keras, tflite'),
-    ('image_qos', 'best_effort', 'one of reliable, sensor_data'),
+    ('image_qos', 'best_effort', 'one of auto, reliable, sensor_data'),
     ('rqt', 'yes', 'true or false'),
     ('use_camera', 'off', 'true or false'),
     ('model', '/missing.tflite', 'an existing file (not found)'),

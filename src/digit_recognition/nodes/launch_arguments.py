@@ -89,8 +89,8 @@ PARAMETER_ARGUMENTS: Final = (
     ParameterArgument('batch_size', ('classifier',), 'batch_size',
                       'frames per prediction, 1-64'),
     ParameterArgument('image_qos', ('preprocessor', 'overlay'), 'image_qos',
-                      'QoS of the image subscriptions: reliable, or sensor_data for a camera '
-                      'driver that publishes best effort'),
+                      'QoS of the image subscriptions: auto (match the camera: RELIABLE '
+                      'unless it offers only BEST_EFFORT), reliable or sensor_data'),
 )
 """Every launch argument that overrides a parameter; empty keeps the parameters file's."""
 
