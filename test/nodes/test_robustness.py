@@ -111,7 +111,7 @@ def header_at(seconds: float) -> Header:
     return header
 
 
-def test_a_gap_longer_than_the_batch_age_starts_a_new_batch(nodes):
+def test_a_gap_longer_than_max_frame_gap_starts_a_new_batch(nodes):
     executor, preprocessor, classifier, probe = nodes
     publisher = probe.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
     predictions = []
@@ -120,9 +120,9 @@ def test_a_gap_longer_than_the_batch_age_starts_a_new_batch(nodes):
     generator = DemoFrameGenerator(seed=5)
     before_gap, _ = generator.next_frame()
     after_gap, label = generator.next_frame()
-    max_age = classifier.params['max_batch_age']
-    # Three frames at 30 fps, a gap longer than max_batch_age, then a full batch.
-    times = [100.0, 100.033, 100.067] + [100.067 + 2 * max_age + i / 30.0 for i in range(5)]
+    max_gap = classifier.params['max_frame_gap']
+    # Three frames at 30 fps, a gap longer than max_frame_gap, then a full batch.
+    times = [100.0, 100.033, 100.067] + [100.067 + 2 * max_gap + i / 30.0 for i in range(5)]
     for index, stamp in enumerate(times):
         frame = before_gap if index < 3 else after_gap
         publisher.publish(array_to_image_msg(frame, 'bgr8', header_at(stamp)))

@@ -30,7 +30,7 @@ WRONG = [
     ('camera_node', 'source', "''", ['source']),
     ('classifier_node', 'backend', 'onnx', ['keras, tflite']),
     ('classifier_node', 'batch_size', '2.5', ['1 to 64']),
-    ('classifier_node', 'max_batch_age', '-1', ['0.0 to 3600.0']),
+    ('classifier_node', 'max_frame_gap', '-1', ['0.0 to 3600.0']),
     ('overlay_node', 'max_prediction_age', 'true', ['a number']),
     ('pipeline', 'fps', 'abc', ['camera', 'a number from 0.1 to 240.0']),
 ]

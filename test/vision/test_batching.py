@@ -63,9 +63,9 @@ def test_reducing_to_exact_fill():
     assert len(batcher) == 0
 
 
-def test_a_gap_longer_than_the_max_age_starts_a_new_batch():
+def test_a_gap_longer_than_the_max_gap_starts_a_new_batch():
     """Frames from before a gap are dropped, never averaged with later ones."""
-    batcher = FrameBatcher(3, max_age_s=0.5)
+    batcher = FrameBatcher(3, max_gap_s=0.5)
     batcher.add(entry(10.0))
     batcher.add(entry(10.1))
     assert batcher.add(entry(12.0)) is None  # 1.9 s later: the two are stale
@@ -74,30 +74,30 @@ def test_a_gap_longer_than_the_max_age_starts_a_new_batch():
     assert headers(batcher.add(entry(12.2))) == [12.0, 12.1, 12.2]
 
 
-def test_frames_within_the_max_age_are_kept_and_the_limit_is_inclusive():
-    """A batch may span exactly ``max_age_s``."""
-    batcher = FrameBatcher(3, max_age_s=0.5)
-    batcher.add(entry(1.0))
-    batcher.add(entry(1.25))
-    assert headers(batcher.add(entry(1.5))) == [1.0, 1.25, 1.5]
+def test_a_slow_steady_stream_fills_batches_and_the_limit_is_inclusive():
+    """Only the gap between consecutive frames counts, not the batch's whole span."""
+    batcher = FrameBatcher(4, max_gap_s=0.5)
+    for time_s in (1.0, 1.5, 2.0):
+        assert batcher.add(entry(time_s)) is None
+    assert headers(batcher.add(entry(2.5))) == [1.0, 1.5, 2.0, 2.5]
     assert batcher.frames_expired == 0
 
 
 def test_time_going_back_drops_the_waiting_frames():
     """A looping bag or a reset simulation clock starts a new batch."""
-    batcher = FrameBatcher(2, max_age_s=0.5)
+    batcher = FrameBatcher(2, max_gap_s=0.5)
     batcher.add(entry(100.0))
     assert batcher.add(entry(3.0)) is None
     assert batcher.frames_expired == 1
     assert headers(batcher.add(entry(3.1))) == [3.0, 3.1]
 
 
-def test_no_age_limit_without_max_age_or_without_stamps():
+def test_no_limit_without_max_gap_or_without_stamps():
     """Check: entries without a time, or a batcher without a limit, keep everything."""
     unlimited = FrameBatcher(2)
     unlimited.add(entry(0.0))
     assert headers(unlimited.add(entry(1000.0))) == [0.0, 1000.0]
-    unstamped = FrameBatcher(2, max_age_s=0.1)
+    unstamped = FrameBatcher(2, max_gap_s=0.1)
     unstamped.add(BatchEntry(None, True, header='a'))
     assert headers(unstamped.add(entry(50.0))) == ['a', 50.0]
 

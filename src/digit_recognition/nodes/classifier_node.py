@@ -5,9 +5,9 @@ means the region held no digit). Every ``batch_size`` frames it runs the model o
 on the non-empty ones, averages their class probabilities
 (:func:`digit_recognition.vision.batching.combine_probabilities`) and publishes one
 ``DigitPrediction`` on ``prediction`` with the header of the newest frame. A batch
-never spans more than ``max_batch_age`` seconds of frame time: after a gap (region
-dropped, camera paused, file ended) the frames from before it are dropped, not
-averaged with later ones.
+never spans a gap of more than ``max_frame_gap`` seconds of frame time between two
+frames: after a pause (camera paused, file ended, a stalled pipeline) the frames
+from before it are dropped, not averaged with later ones.
 
 For other nodes it debounces the predictions
 (:class:`digit_recognition.vision.stability.StabilityFilter`): ``stable_digit``
@@ -49,9 +49,9 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('num_threads', 1, 'threads of the tflite interpreter', 1, 16,
                   read_only=True),
     ParameterSpec('batch_size', 5, 'frames combined into one prediction', 1, 64),
-    ParameterSpec('max_batch_age', 0.5, 'seconds of frame time (header stamps) one batch may '
-                  'span; older waiting frames are dropped, not averaged; 0: no limit',
-                  0.0, 3600.0),
+    ParameterSpec('max_frame_gap', 1.0, 'longest gap in seconds (header stamps) between two '
+                  'frames of one batch; after a longer one the waiting frames are dropped, '
+                  'not averaged; 0: no limit', 0.0, 3600.0),
     ParameterSpec('min_confidence', DEFAULT_MIN_CONFIDENCE,
                   'below this combined confidence the prediction is "no digit"', 0.0, 1.0),
     ParameterSpec('image_qos', 'auto', 'QoS of the digit_input subscription; auto: '
@@ -86,7 +86,7 @@ class ClassifierNode(Node):
         self.get_logger().info(
             f'loaded {self.model.backend} model {self.model.path} in '
             f'{(time.perf_counter() - started) * 1000.0:.0f} ms')
-        self._batcher = FrameBatcher(self.params['batch_size'], self._max_age())
+        self._batcher = FrameBatcher(self.params['batch_size'], self._max_gap())
         self._stability = StabilityFilter(self.params['stable_count'],
                                           self.params['min_confidence'])
         self.params.on_change(self._on_parameters_changed)
@@ -107,17 +107,17 @@ class ClassifierNode(Node):
         """digit_input frames received since start, good or bad."""
         return self.flow.received_total
 
-    def _max_age(self) -> Optional[float]:
-        return self.params['max_batch_age'] or None
+    def _max_gap(self) -> Optional[float]:
+        return self.params['max_frame_gap'] or None
 
     @property
     def frames_expired(self) -> int:
-        """Waiting frames dropped because they were older than ``max_batch_age``."""
+        """Waiting frames dropped after a gap longer than ``max_frame_gap``."""
         return self._batcher.frames_expired
 
     def _on_parameters_changed(self, names: List[str]) -> None:
-        if 'max_batch_age' in names:
-            self._batcher.max_age_s = self._max_age()
+        if 'max_frame_gap' in names:
+            self._batcher.max_gap_s = self._max_gap()
         self._stability.set_stable_count(self.params['stable_count'])
         self._stability.min_confidence = self.params['min_confidence']
         if 'batch_size' in names:
@@ -144,8 +144,8 @@ class ClassifierNode(Node):
                                              header=msg.header, time_s=time_s))
         if self._batcher.frames_expired > expired:
             self.get_logger().info(
-                f'dropped {self._batcher.frames_expired} frames in all that were more than '
-                f'max_batch_age ({self.params["max_batch_age"]} s) older than the next one',
+                f'a gap of more than max_frame_gap ({self.params["max_frame_gap"]} s) in the '
+                f'frames: dropped the waiting ones ({self._batcher.frames_expired} so far)',
                 throttle_duration_sec=WARN_PERIOD_S)
         if batch:
             self._predict_and_publish(batch)

@@ -62,25 +62,28 @@ class CombinedPrediction:
 class FrameBatcher:
     """Collects per-frame entries and hands them back ``batch_size`` at a time.
 
-    A batch never spans more than ``max_age_s`` seconds of frame time: when a frame
-    arrives, the waiting frames stamped more than ``max_age_s`` before it (or after
-    it: time went back, as when a bag loops) are dropped, not averaged with it. So a
-    gap in the stream (region dropped, camera paused, file ended) starts a new batch.
+    A batch never spans a gap in the stream: when a frame arrives more than
+    ``max_gap_s`` seconds of frame time after the newest waiting one (or before it:
+    time went back, as when a bag loops), the waiting frames are dropped, not averaged
+    with it. So after a pause (camera paused or unplugged, file ended, a stalled
+    pipeline) the next batch is made of frames from after it only, while a slow but
+    steady stream still fills its batches.
     """
 
-    def __init__(self, batch_size: int = 5, max_age_s: float | None = None) -> None:
+    def __init__(self, batch_size: int = 5, max_gap_s: float | None = None) -> None:
         """Create an empty batcher.
 
         Args:
             batch_size: frames per batch, at least 1.
-            max_age_s: the longest span of frame time in one batch; None: no limit.
+            max_gap_s: the longest time between consecutive frames of one batch;
+                None: no limit.
 
         """
         self._batch_size = _check_size(batch_size)
-        self.max_age_s = max_age_s
+        self.max_gap_s = max_gap_s
         self._entries: list[BatchEntry] = []
         self.frames_expired = 0
-        """Waiting frames dropped because they were too old for the next frame's batch."""
+        """Waiting frames dropped because a gap separated them from the next frame."""
 
     @property
     def batch_size(self) -> int:
@@ -118,12 +121,13 @@ class FrameBatcher:
         return None
 
     def _drop_expired(self, now_s: float | None) -> None:
-        if self.max_age_s is None or now_s is None:
+        if self.max_gap_s is None or now_s is None:
             return
-        kept = [entry for entry in self._entries if entry.time_s is None
-                or 0.0 <= now_s - entry.time_s <= self.max_age_s]
-        self.frames_expired += len(self._entries) - len(kept)
-        self._entries = kept
+        newest = next((entry.time_s for entry in reversed(self._entries)
+                       if entry.time_s is not None), None)
+        if newest is not None and not 0.0 <= now_s - newest <= self.max_gap_s:
+            self.frames_expired += len(self._entries)
+            self._entries.clear()
 
     def _take(self, count: int) -> list[BatchEntry]:
         batch = self._entries[:count]
