@@ -1,5 +1,6 @@
 """Stalls, slow readers, stale batches, QoS mismatches and simulated time, over DDS."""
 
+import select
 import signal
 import subprocess
 import sys
@@ -247,7 +248,9 @@ def test_a_stalled_remote_reader_does_not_stop_or_kill_the_pipeline(ros_context,
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(probe)
     try:
-        assert viewer.stdout.readline().strip() == 'receiving', 'the viewer got no frames'
+        ready, _, _ = select.select([viewer.stdout], [], [], 90.0)
+        assert ready and viewer.stdout.readline().strip() == 'receiving', \
+            f'the viewer got no frames:\n{log.read_text()}'
         viewer.send_signal(signal.SIGSTOP)
         stalled_at = len(predictions)
         assert spin_until(executor, lambda: len(predictions) >= stalled_at + 20, timeout=90.0), \

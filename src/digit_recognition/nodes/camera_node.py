@@ -66,9 +66,10 @@ WATCH_PERIOD_S = 0.1
 class CameraNode(Node):
     """Publishes the frames a capture thread reads, stamped when they were captured.
 
-    The source is opened, reopened and read on a :class:`CaptureThread`: a slow open
-    or a blocking read never holds up the executor, so parameter services (and, in
-    the one-process pipeline, the other nodes) keep answering.
+    The source is opened, reopened and read on a :class:`CaptureThread`, which also
+    publishes each frame: a slow open or a blocking read never holds up the executor,
+    so parameter services (and, in the one-process pipeline, the other nodes) keep
+    answering.
     """
 
     NODE_NAME = 'camera'
@@ -108,10 +109,11 @@ class CameraNode(Node):
         # True until the first frame arrives, so that the log says when frames flow.
         self._reported_waiting = True
         self._reported_end = False
-        self._wake = self.create_guard_condition(self._on_captured)
+        # Frames are published from the capture thread (rclpy publishers may be used from
+        # any thread), so no executor, events-based ones included, has to be woken.
         self._capture = CaptureThread(ReconnectingSource(frame_source), self.params['fps'],
                                       clock=lambda: self.get_clock().now(),
-                                      on_frame=self._wake.trigger)
+                                      on_frame=self._on_captured)
         self._capture.active = False
         self.create_timer(WATCH_PERIOD_S, self._watch)
         self.params.on_change(self._on_parameters_changed)
@@ -171,6 +173,7 @@ class CameraNode(Node):
         })
 
     def _on_captured(self) -> None:
+        # On the capture thread.
         captured = self._capture.take()
         if captured is None:
             return
