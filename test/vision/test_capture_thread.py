@@ -50,10 +50,29 @@ def test_a_blocking_open_does_not_block_the_caller():
     assert not source.is_opened  # the thread closed it
 
 
+class LiveDemoSource(DemoSource):
+    """The demo camera standing in for a live one, read at its rate whoever takes frames."""
+
+    live = True
+
+
+def test_a_file_or_demo_source_waits_for_its_reader():
+    capture = CaptureThread(ReconnectingSource(DemoSource(32, 24)), fps=500.0)
+    capture.start()
+    try:
+        assert wait_for(lambda: capture.frames_captured >= 1)
+        time.sleep(0.2)
+        assert capture.frames_captured == 1 and capture.frames_replaced == 0
+        assert capture.take()[0].index == 0
+        assert wait_for(lambda: capture.frames_captured >= 2)
+    finally:
+        assert capture.stop()
+
+
 def test_frames_carry_the_clock_at_capture_and_the_slot_keeps_only_the_newest():
     ticks = iter(range(1, 10**6))
-    capture = CaptureThread(ReconnectingSource(DemoSource(32, 24, hold_frames=1)), fps=500.0,
-                            clock=lambda: next(ticks))
+    capture = CaptureThread(ReconnectingSource(LiveDemoSource(32, 24, hold_frames=1)),
+                            fps=500.0, clock=lambda: next(ticks))
     capture.start()
     try:
         assert wait_for(lambda: capture.frames_captured >= 20)
@@ -88,6 +107,8 @@ def test_the_end_of_a_folder_is_reported_and_the_thread_ends(tmp_path):
                                                             loop=False)),
                             fps=500.0, on_frame=lambda: calls.append(1))
     capture.start()
-    assert wait_for(lambda: capture.ended)
+    taken = []
+    assert wait_for(lambda: taken.append(capture.take()) or capture.ended)
     assert capture.stop(timeout=10.0)
     assert capture.frames_captured == 3 and len(calls) == 4  # three frames, then the end
+    assert len([frame for frame in taken + [capture.take()] if frame is not None]) == 3

@@ -16,6 +16,7 @@ compressed plugin does), compressing only while someone subscribes to it. Its he
 
 import array
 import sys
+import threading
 from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
@@ -66,10 +67,9 @@ WATCH_PERIOD_S = 0.1
 class CameraNode(Node):
     """Publishes the frames a capture thread reads, stamped when they were captured.
 
-    The source is opened, reopened and read on a :class:`CaptureThread`, which also
-    publishes each frame: a slow open or a blocking read never holds up the executor,
-    so parameter services (and, in the one-process pipeline, the other nodes) keep
-    answering.
+    The source is opened, reopened and read on a :class:`CaptureThread`: a slow open
+    or a blocking read never holds up the executor, so parameter services (and, in
+    the one-process pipeline, the other nodes) keep answering.
     """
 
     NODE_NAME = 'camera'
@@ -109,11 +109,10 @@ class CameraNode(Node):
         # True until the first frame arrives, so that the log says when frames flow.
         self._reported_waiting = True
         self._reported_end = False
-        # Frames are published from the capture thread (rclpy publishers may be used from
-        # any thread), so no executor, events-based ones included, has to be woken.
+        self._publish_pending = threading.Event()
         self._capture = CaptureThread(ReconnectingSource(frame_source), self.params['fps'],
                                       clock=lambda: self.get_clock().now(),
-                                      on_frame=self._on_captured)
+                                      on_frame=self._wake_executor)
         self._capture.active = False
         self.create_timer(WATCH_PERIOD_S, self._watch)
         self.params.on_change(self._on_parameters_changed)
@@ -172,8 +171,17 @@ class CameraNode(Node):
             'target fps': str(self.params['fps']),
         })
 
+    def _wake_executor(self) -> None:
+        # On the capture thread: the executor publishes the frame, so that in one process
+        # the camera goes no faster than the nodes it feeds. create_task works with every
+        # executor (rclpy's EventsExecutor has no guard conditions); one task at a time.
+        executor = self.executor
+        if executor is not None and not self._publish_pending.is_set():
+            self._publish_pending.set()
+            executor.create_task(self._on_captured)
+
     def _on_captured(self) -> None:
-        # On the capture thread.
+        self._publish_pending.clear()
         captured = self._capture.take()
         if captured is None:
             return

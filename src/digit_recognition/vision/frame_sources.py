@@ -86,6 +86,10 @@ def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
 class FrameSource(abc.ABC):
     """A source of BGR frames; see the module docstring for the reading contract."""
 
+    live = False
+    """True for a camera, whose frames go stale when not read: a capture thread reads
+    it at its rate even while the last frame was not taken yet."""
+
     def __init__(self, width: int = 640, height: int = 480) -> None:
         """Remember the requested frame size (0 keeps the source's own size)."""
         self.width = int(width)
@@ -277,6 +281,7 @@ class CaptureSource(FrameSource):
         super().__init__(width, height)
         if kind not in (self.DEVICE, self.GSTREAMER, self.FILE):
             raise ValueError(f'unknown capture kind {kind!r}')
+        self.live = kind != self.FILE
         self.target = target
         self.kind = kind
         self.fps = float(fps)
@@ -553,6 +558,11 @@ class CaptureThread:
                 if not self.active:
                     self._stopping.wait(period)
                     next_read = time.monotonic()
+                    continue
+                if self._slot is not None and not self.source.source.live:
+                    # A file, folder or the demo waits for its reader, rather than
+                    # reading frames nobody takes; a live camera keeps its frames fresh.
+                    self._stopping.wait(min(period, 0.001))
                     continue
                 frame = self.source.read()
                 if self._stopping.is_set():
