@@ -88,6 +88,7 @@ class SoakResult:
     preprocessor_dropped: int = 0
     classifier_received: int = 0
     classifier_dropped: int = 0
+    classifier_expired: int = 0
     predictions_published: int = 0
     predictions_received: int = 0
     bad_frame_counts: int = 0
@@ -110,7 +111,8 @@ class SoakResult:
 
     def evaluate(self) -> None:
         """Fill :attr:`checks` from the counters."""
-        consumed = self.classifier_received - self.classifier_dropped
+        # Frames a gap separated from the next one (max_frame_gap) are in no batch.
+        consumed = self.classifier_received - self.classifier_dropped - self.classifier_expired
         expected = consumed // self.batch_size
         self.checks = [
             ('no crash', self.error is None, self.error or 'no exception, all nodes spun'),
@@ -142,6 +144,7 @@ class SoakResult:
             f'| frames lost preprocessor -> classifier | '
             f'{self.frames_processed - self.classifier_received} |',
             f'| frames dropped by the classifier (bad input) | {self.classifier_dropped} |',
+            f'| frames dropped by the classifier after a gap | {self.classifier_expired} |',
             f'| predictions published / received | {self.predictions_published} / '
             f'{self.predictions_received} |',
             f'| duration | {self.seconds:.1f} s ({rate:.0f} frames/s published) |',
@@ -217,6 +220,7 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
             result.preprocessor_dropped = preprocessor.frames_dropped
             result.classifier_received = classifier.frames_received
             result.classifier_dropped = classifier.frames_dropped
+            result.classifier_expired = classifier.frames_expired
             result.predictions_published = classifier.predictions_published
 
         deadline = started + timeout
