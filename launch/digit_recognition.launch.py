@@ -1,11 +1,16 @@
-"""Start the camera, preprocessor, classifier and overlay nodes, one process each.
+"""Start the camera, preprocessor, classifier and overlay nodes.
 
     ros2 launch digit_recognition digit_recognition.launch.py source:=demo rqt:=true
+    ros2 launch digit_recognition digit_recognition.launch.py arrangement:=process_per_node
     ros2 launch digit_recognition digit_recognition.launch.py --show-args
 
-The arguments are converted and checked by ``digit_recognition.nodes.launch_arguments``
-(a wrong value stops the launch with one line before any node starts); this file only
-wires its decisions. The four nodes are required: when one exits, the launch ends.
+By default the four nodes run in one process (the ``pipeline`` executable, as a
+component container would run them; README, Performance, has the measurements);
+``arrangement:=process_per_node`` starts one process per node. Either way the nodes keep
+their names, topics and parameters. The arguments are converted and checked by
+``digit_recognition.nodes.launch_arguments`` (a wrong value stops the launch with one
+line before any node starts); this file only wires its decisions. Every process is
+required: when one exits, the launch ends.
 """
 
 import os
@@ -56,15 +61,19 @@ def launch_nodes(context, share):
         values['fastdds_profile'], os.path.join(share, 'config', 'fastdds_large_images.xml'),
         os.environ)
     actions = [LogInfo(msg=profile_line)]
-    for name in plan.nodes:
-        # Values are already typed; value_type keeps e.g. source '0' a string.
-        overrides = {parameter: ParameterValue(value, value_type=type(value))
-                     for parameter, value in plan.parameters[name].items()}
+    for process in plan.processes:
+        parameters = None
+        if process.node_name:
+            # Values are already typed; value_type keeps e.g. source '0' a string.
+            parameters = [plan.params_file, {
+                parameter: ParameterValue(value, value_type=type(value))
+                for parameter, value in process.parameters.items()}]
+        # The pipeline gets no launch name: it would rename all of its nodes to one.
         actions.append(Node(
-            package=PACKAGE, executable=name, name=name, namespace=plan.namespace,
-            parameters=[plan.params_file, overrides], remappings=list(plan.remappings),
-            additional_env=env, output='screen',
-            on_exit=Shutdown(reason=f'the required node {name} exited')))
+            package=PACKAGE, executable=process.executable, name=process.node_name or None,
+            namespace=plan.namespace, parameters=parameters, arguments=list(process.arguments),
+            remappings=list(plan.remappings), additional_env=env, output='screen',
+            on_exit=Shutdown(reason=f'the required process {process.executable} exited')))
     if plan.rqt:
         actions.append(Node(package=RQT_PACKAGE, executable=RQT_PACKAGE,
                             arguments=[plan.overlay_topic], additional_env=env))

@@ -4,14 +4,16 @@ The launch file calls these functions with the nodes' real parameter tables; her
 run without ``launch`` (not installable on the build machines).
 """
 
+import json
 import os
 from pathlib import Path
 
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
 from digit_recognition.nodes.launch_arguments import (
-    declared_arguments, fastdds_major_version, fastdds_profile_environment, FASTDDS_VARIABLE,
-    FASTRTPS_VARIABLE, LaunchArgumentError, markdown_table, NODE_NAMES, PARAMETER_ARGUMENTS,
-    plan_launch, profile_variable)
+    declared_arguments, DEFAULT_ARRANGEMENT, fastdds_major_version, fastdds_profile_environment,
+    FASTDDS_VARIABLE, FASTRTPS_VARIABLE, LaunchArgumentError, markdown_table, NODE_NAMES,
+    ONE_PROCESS, PARAMETER_ARGUMENTS, PIPELINE_EXECUTABLE, plan_launch, ProcessPlan,
+    profile_variable)
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +43,62 @@ def test_defaults_start_the_four_nodes_with_the_parameters_file_alone():
     assert plan.remappings == ()
     assert plan.rqt is False
     assert plan.overlay_topic == '/overlay'
+
+
+def test_default_arrangement_is_the_pipeline_with_the_parameters_file_alone():
+    plan = plan_launch(typed(), RULES)
+    assert DEFAULT_ARRANGEMENT == ONE_PROCESS
+    assert plan.arrangement == ONE_PROCESS
+    assert plan.processes == (
+        ProcessPlan(PIPELINE_EXECUTABLE, arguments=('--params-file', PARAMS_FILE)),)
+
+
+def pipeline_overrides(plan) -> dict:
+    """Return the JSON overrides the plan's one pipeline process is given ({} if none)."""
+    (process,) = plan.processes
+    arguments = list(process.arguments)
+    if '--overrides' not in arguments:
+        return {}
+    return json.loads(arguments[arguments.index('--overrides') + 1])
+
+
+def test_one_process_passes_each_nodes_typed_overrides_to_the_pipeline():
+    plan = plan_launch(typed(source='0', threshold='90', batch_size='3',
+                             image_qos='sensor_data'), RULES)
+    overrides = pipeline_overrides(plan)
+    assert overrides == {node: values for node, values in plan.parameters.items() if values}
+    # JSON keeps the types: a numeric-looking source stays a string, a threshold an int.
+    assert overrides['camera'] == {'source': '0'}
+    assert type(overrides['preprocessor']['threshold']) is int
+    assert overrides['overlay'] == {'image_qos': 'sensor_data'}
+    assert plan.processes[0].node_name == ''
+
+
+def test_one_process_without_camera_leaves_the_camera_out_of_the_pipeline():
+    plan = plan_launch(typed(arrangement='one_process', use_camera='false', source='demo',
+                             batch_size='2', image_topic='/camera/image_raw'), RULES)
+    (process,) = plan.processes
+    assert process.arguments[-1] == '--no-camera'
+    assert pipeline_overrides(plan) == {'classifier': {'batch_size': 2}}
+    assert plan.remappings == (('image_raw', '/camera/image_raw'),)
+
+
+def test_process_per_node_starts_each_node_by_name_with_its_overrides():
+    plan = plan_launch(typed(arrangement='process_per_node', threshold='90', batch_size='3'),
+                       RULES)
+    assert [(p.executable, p.node_name, p.arguments) for p in plan.processes] == [
+        (name, name, ()) for name in NODE_NAMES]
+    assert {p.node_name: dict(p.parameters) for p in plan.processes} == plan.parameters
+    without_camera = plan_launch(typed(arrangement='process_per_node', use_camera='false'),
+                                 RULES)
+    assert [p.node_name for p in without_camera.processes] == list(NODE_NAMES[1:])
+
+
+def test_an_unknown_arrangement_is_refused_with_one_line():
+    with pytest.raises(LaunchArgumentError) as error:
+        plan_launch(typed(arrangement='container'), RULES)
+    assert str(error.value) == ('launch argument arrangement:=container is not valid: '
+                                'one_process or process_per_node')
 
 
 def test_readme_example_is_converted_to_typed_parameters():

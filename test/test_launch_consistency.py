@@ -11,7 +11,7 @@ from pathlib import Path
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
 from digit_recognition.nodes import pipeline
-from digit_recognition.nodes.launch_arguments import NODE_NAMES
+from digit_recognition.nodes.launch_arguments import NODE_NAMES, PIPELINE_EXECUTABLE
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,9 @@ def test_every_launched_executable_is_an_installed_entry_point():
         assert module == f'digit_recognition.nodes.{executable}_node'
         assert (prefix / 'lib' / 'digit_recognition' / executable).is_file(), \
             f'{executable} is not installed where ros2 run looks for it'
+    # The one-process arrangement's executable.
+    assert scripts[PIPELINE_EXECUTABLE] == 'digit_recognition.nodes.pipeline:main'
+    assert (prefix / 'lib' / 'digit_recognition' / PIPELINE_EXECUTABLE).is_file()
 
 
 def test_launch_file_and_config_are_installed():

@@ -1,5 +1,8 @@
 """Launch test: the real launch file, arguments typed as in the README, every exit code.
 
+Runs once per arrangement (the default, one process, and one process per node): the
+same predictions, parameters and clean exits either way.
+
 Runs where ``launch_testing`` is installed (any ROS 2 install, e.g. the Jetson:
 ``launch_test test/test_launch_digit_recognition.py`` or ``colcon test``); skipped on the
 PyPI-wheel build machines, where test_launch_arguments.py tests the argument conversion
@@ -12,7 +15,8 @@ import unittest
 
 from ament_index_python.packages import get_package_share_directory
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.launch_arguments import NODE_NAMES
+from digit_recognition.nodes.launch_arguments import (
+    ARRANGEMENTS, NODE_NAMES, ONE_PROCESS, PIPELINE_EXECUTABLE)
 import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters, SetParameters
@@ -22,6 +26,7 @@ try:
     import launch
     from launch.actions import IncludeLaunchDescription
     from launch.launch_description_sources import PythonLaunchDescriptionSource
+    import launch_testing
     import launch_testing.actions
     import launch_testing.asserts
 except ImportError:
@@ -33,12 +38,16 @@ LAUNCH_ARGUMENTS = {'source': 'demo', 'threshold': '90', 'batch_size': '3'}
 
 
 @pytest.mark.launch_test
-def generate_test_description():
+@launch_testing.parametrize('arrangement', ARRANGEMENTS)
+def generate_test_description(arrangement):
     launch_file = os.path.join(get_package_share_directory('digit_recognition'), 'launch',
                                'digit_recognition.launch.py')
+    arguments = dict(LAUNCH_ARGUMENTS)
+    if arrangement != ONE_PROCESS:
+        arguments['arrangement'] = arrangement  # the default goes untyped, as users run it
     return launch.LaunchDescription([
         IncludeLaunchDescription(PythonLaunchDescriptionSource(launch_file),
-                                 launch_arguments=LAUNCH_ARGUMENTS.items()),
+                                 launch_arguments=arguments.items()),
         launch_testing.actions.ReadyToTest(),
     ])
 
@@ -100,7 +109,8 @@ class TestDigitRecognitionLaunch(unittest.TestCase):
 @launch_testing.post_shutdown_test()
 class TestShutdown(unittest.TestCase):
 
-    def test_every_node_ran_and_exited_cleanly(self, proc_info):
+    def test_every_process_ran_and_exited_cleanly(self, proc_info, arrangement):
         started = sorted(name.rsplit('-', 1)[0] for name in proc_info.process_names())
-        self.assertEqual(started, sorted(NODE_NAMES))
+        expected = [PIPELINE_EXECUTABLE] if arrangement == ONE_PROCESS else NODE_NAMES
+        self.assertEqual(started, sorted(expected))
         launch_testing.asserts.assertExitCodes(proc_info)

@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 import re
 
+from digit_recognition.nodes import launch_arguments
 from digit_recognition.tools import bench_pipeline
 from digit_recognition.tools.bench_pipeline import (
     Config, CONFIGS, cpu_ms_per_frame, DEFAULT_ARRANGEMENT, interleaved, README_BEGIN,
@@ -82,6 +83,8 @@ def test_default_row_is_the_launch_files_default_arrangement():
     defaults = [config for config in CONFIGS if config.is_default]
     assert len(defaults) == 1
     assert defaults[0].arrangement == DEFAULT_ARRANGEMENT
+    # The launch argument spells it with underscores: 'one process' is 'one_process'.
+    assert defaults[0].arrangement.replace(' ', '_') == launch_arguments.DEFAULT_ARRANGEMENT
     assert defaults[0].backend == 'tflite' and defaults[0].executor == 'auto'
 
 

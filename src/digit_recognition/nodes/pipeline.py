@@ -8,6 +8,7 @@ processes can subscribe, remap and ``ros2 param set`` exactly as with the launch
 """
 
 import argparse
+import json
 import os
 import sys
 from typing import Callable, List, Optional, Sequence
@@ -39,13 +40,14 @@ def default_params_file() -> str:
     return installed_config_file('digit_recognition.yaml')
 
 
-def node_factories(overrides: Optional[dict] = None,
+def node_factories(overrides: Optional[dict] = None, camera: bool = True,
                    **node_kwargs) -> List[Callable[[], Node]]:
-    """Return factories of the four nodes.
+    """Return factories of the four nodes (three without the camera).
 
     Args:
         overrides: ``{node name: {parameter: value}}`` applied over the parameters
             file (as ``parameter_overrides``).
+        camera: False leaves the camera node out (images come from another driver).
         node_kwargs: passed to every node (e.g. ``context``).
 
     """
@@ -53,6 +55,8 @@ def node_factories(overrides: Optional[dict] = None,
     factories = []
     for node_class in NODE_CLASSES:
         name = node_class.NODE_NAME
+        if not camera and node_class is CameraNode:
+            continue
         parameters = [Parameter(key, value=value)
                       for key, value in overrides.get(name, {}).items()]
 
@@ -60,6 +64,25 @@ def node_factories(overrides: Optional[dict] = None,
             return node_class(parameter_overrides=parameters, **node_kwargs)
         factories.append(factory)
     return factories
+
+
+def parse_overrides(text: str) -> dict:
+    """Parse ``--overrides``: a JSON object ``{node name: {parameter: value}}``.
+
+    Raises:
+        argparse.ArgumentTypeError: if it is not such an object of the four nodes.
+
+    """
+    try:
+        overrides = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f'not JSON: {error}') from None
+    if not isinstance(overrides, dict) or not all(
+            name in NODE_NAMES and isinstance(values, dict)
+            for name, values in overrides.items()):
+        raise argparse.ArgumentTypeError(
+            f'expected {{node: {{parameter: value}}}} with nodes among {", ".join(NODE_NAMES)}')
+    return overrides
 
 
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -72,14 +95,25 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument('--threshold-mode', choices=THRESHOLD_MODES)
     parser.add_argument('--threshold', type=int,
                         help='fixed threshold 0-255 (implies --threshold-mode fixed)')
+    parser.add_argument('--overrides', type=parse_overrides, default={},
+                        help='per-node parameter overrides as JSON, e.g. '
+                             '\'{"classifier": {"batch_size": 3}}\' (the launch file\'s '
+                             'one-process arrangement passes its arguments this way)')
+    parser.add_argument('--no-camera', dest='camera', action='store_false',
+                        help="leave the camera node out: read 'image_raw' from another driver")
     parser.add_argument('--executor', choices=EXECUTORS, default='auto',
                         help='executor of the four nodes (see node_runner.make_executor)')
     return parser.parse_known_args(argv)[0]
 
 
 def overrides_from_arguments(options: argparse.Namespace) -> dict:
-    """Map the command-line options to per-node parameter overrides."""
+    """Map the command-line options to per-node parameter overrides.
+
+    The named options (``--source`` ...) win over the same parameter in ``--overrides``.
+    """
     overrides: dict = {'camera': {}, 'preprocessor': {}, 'classifier': {}}
+    for name, values in options.overrides.items():
+        overrides.setdefault(name, {}).update(values)
     if options.source is not None:
         overrides['camera']['source'] = options.source
     if options.backend is not None:
@@ -103,7 +137,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     options = parse_arguments(own)
     params_file = options.params_file or default_params_file()
     ros_args = [argv[0], '--ros-args', '--params-file', params_file] + ros[1:]
-    return run_nodes(node_factories(overrides_from_arguments(options)), ros_args,
+    factories = node_factories(overrides_from_arguments(options), camera=options.camera)
+    return run_nodes(factories, ros_args,
                      logger_name='pipeline', executor_kind=options.executor)
 
 

@@ -58,6 +58,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes import launch_arguments
 from digit_recognition.nodes.launch_arguments import profile_variable
 from digit_recognition.nodes.node_runner import events_executor_class, EXECUTORS, run_nodes
 from digit_recognition.nodes.pipeline import (
@@ -80,8 +81,10 @@ ONE_PROCESS = 'one process'
 PROCESS_PER_NODE = 'process per node'
 ARRANGEMENTS = (ONE_PROCESS, PROCESS_PER_NODE)
 
-DEFAULT_ARRANGEMENT = PROCESS_PER_NODE
-"""The launch file's default arrangement (``test_bench_pipeline`` checks they agree)."""
+DEFAULT_ARRANGEMENT = {launch_arguments.ONE_PROCESS: ONE_PROCESS,
+                       launch_arguments.PROCESS_PER_NODE: PROCESS_PER_NODE}[
+    launch_arguments.DEFAULT_ARRANGEMENT]
+"""The launch file's default arrangement (its ``arrangement`` argument's default)."""
 
 COUNTERS_PREFIX = 'BENCH-COUNTERS '
 """Start of a worker's stdout line carrying its counters as JSON."""
