@@ -175,8 +175,11 @@ class CameraNode(Node):
         # On the capture thread: the executor publishes the frame, so that in one process
         # the camera goes no faster than the nodes it feeds. create_task works with every
         # executor (rclpy's EventsExecutor has no guard conditions); one task at a time.
+        # A node taken out of its executor (remove_node) publishes no more, as a timer
+        # would not fire; rclpy leaves node.executor set then.
         executor = self.executor
-        if executor is not None and not self._publish_pending.is_set():
+        if (executor is not None and not self._publish_pending.is_set()
+                and self in executor.get_nodes()):
             self._publish_pending.set()
             executor.create_task(self._on_captured)
 
