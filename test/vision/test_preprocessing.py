@@ -254,3 +254,25 @@ def test_tiny_and_odd_frames_do_not_crash(shape, mode):
     result = preprocessing.preprocess(frame, PreprocessConfig(threshold_mode=mode))
     assert result.model_input.shape == (INPUT_SIDE, INPUT_SIDE)
     assert result.model_input.dtype == INPUT_DTYPE
+
+
+def test_faint_pencil_on_dim_paper_next_to_glare_is_a_digit():
+    """Check: faint pencil on dimly lit paper, beside a glare spot, is read as a digit.
+
+    The paper is at gray 64, the pencil about 20 levels darker; a floor of 24 levels
+    (the earlier default ``min_contrast``) rejected such frames as empty.
+    """
+    digit = DIGITS[0]
+    frame = paper(color=(60, 64, 66))
+    glare = np.zeros(frame.shape[:2], np.float32)
+    cv2.circle(glare, (FRAME_W // 2 + 90, FRAME_H // 2 - 70), 40, 1.0, -1)
+    glare = cv2.GaussianBlur(glare, (0, 0), 20)[..., None]
+    frame = np.clip(frame + glare * 160.0, 0, 255).astype(np.uint8)
+    frame = render_digit(frame, digit, ink=(161, 161, 161))
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    assert correlation(result.model_input, mnist_reference(digit)) > 0.8
+    assert preprocessing.preprocess(frame, PreprocessConfig(min_contrast=24)).is_empty
+    # The same dim paper and glare without the pencil stays empty.
+    blank = np.clip(paper(color=(60, 64, 66)) + glare * 160.0, 0, 255).astype(np.uint8)
+    assert preprocessing.preprocess(blank).is_empty

@@ -122,8 +122,10 @@ class PreprocessConfig:
     """A :class:`ThresholdMode` (or its string value)."""
     threshold: int = 128
     """Gray level for ``fixed`` mode: a pixel is ink iff its value is below it."""
-    min_contrast: int = 24
-    """Ink must be at least this many gray levels darker than the paper around it."""
+    min_contrast: int = 16
+    """Ink must be at least this many gray levels darker than the paper around it: above
+    sensor noise, yet low enough for faint pencil on dim or shadowed paper (pencil on
+    paper at gray 80 is about 20 levels darker)."""
     min_relative_contrast: float = 0.18
     """...and at least this fraction darker (``1 - ink / paper``); otherwise no ink."""
     relative_threshold: float = 0.45
