@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 from digit_interfaces.msg import DigitPrediction
-from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.preprocessor_node import PreprocessorNode
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg, image_msg_to_array
@@ -12,26 +11,10 @@ from digit_recognition.vision.demo_frames import DemoFrameGenerator
 from digit_recognition.vision.image_encoding import array_to_image_fields
 import numpy as np
 import pytest
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
 from rclpy.parameter import Parameter
 from ros_test_utils import set_parameters, spin_until, wait_for_subscribers
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
-
-
-@pytest.fixture
-def pipeline(ros_context):
-    """Preprocessor and classifier nodes plus a test node, on one executor."""
-    executor = SingleThreadedExecutor(context=ros_context)
-    nodes = [PreprocessorNode(context=ros_context), ClassifierNode(context=ros_context),
-             Node('test_driver', context=ros_context)]
-    for node in nodes:
-        executor.add_node(node)
-    yield executor, nodes[0], nodes[1], nodes[2]
-    executor.shutdown()
-    for node in nodes:
-        node.destroy_node()
 
 
 def connect(pipeline, output_topic=None):

@@ -9,7 +9,6 @@ import time
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.camera_node import CameraNode
-from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.overlay_node import OverlayNode
 from digit_recognition.nodes.preprocessor_node import PreprocessorNode
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
@@ -91,20 +90,6 @@ def test_parameter_services_answer_while_the_camera_open_blocks(ros_context):
             node.destroy_node()
 
 
-@pytest.fixture
-def nodes(ros_context):
-    """Preprocessor and classifier nodes plus a test node, on one executor."""
-    executor = SingleThreadedExecutor(context=ros_context)
-    made = [PreprocessorNode(context=ros_context), ClassifierNode(context=ros_context),
-            Node('robustness_probe', context=ros_context)]
-    for node in made:
-        executor.add_node(node)
-    yield executor, made[0], made[1], made[2]
-    executor.shutdown()
-    for node in made:
-        node.destroy_node()
-
-
 def header_at(seconds: float) -> Header:
     """Return a camera header stamped ``seconds``."""
     header = Header(frame_id='test_camera')
@@ -112,8 +97,8 @@ def header_at(seconds: float) -> Header:
     return header
 
 
-def test_a_gap_longer_than_max_frame_gap_starts_a_new_batch(nodes):
-    executor, preprocessor, classifier, probe = nodes
+def test_a_gap_longer_than_max_frame_gap_starts_a_new_batch(pipeline):
+    executor, preprocessor, classifier, probe = pipeline
     publisher = probe.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
     predictions = []
     probe.create_subscription(DigitPrediction, 'prediction', predictions.append, PREDICTION_QOS)
@@ -140,9 +125,9 @@ def test_a_gap_longer_than_max_frame_gap_starts_a_new_batch(nodes):
 
 
 @pytest.mark.parametrize('reliability', ['BEST_EFFORT', 'RELIABLE'])
-def test_best_effort_and_reliable_cameras_both_feed_predictions(nodes, reliability):
+def test_best_effort_and_reliable_cameras_both_feed_predictions(pipeline, reliability):
     """With the default ``image_qos: auto`` no camera driver's QoS is incompatible."""
-    executor, preprocessor, classifier, probe = nodes
+    executor, preprocessor, classifier, probe = pipeline
     qos = qos_profile_sensor_data if reliability == 'BEST_EFFORT' else RELIABLE_IMAGE_QOS
     publisher = probe.create_publisher(Image, 'image_raw', qos)
     predictions = []
