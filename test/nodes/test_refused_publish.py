@@ -1,0 +1,150 @@
+"""A reader that makes the middleware refuse publishes: the node counts, warns, goes on.
+
+Fast DDS refuses a publish ("cannot publish data", ``RCLError`` in rclpy) when the
+writer has no free sample left: its KEEP_LAST history holds only samples a RELIABLE
+reader has not acknowledged, and a writer keeps unacknowledged samples. By default a
+writer has one spare sample and then overwrites the oldest, so such a refusal is rare
+and depends on timing; a Fast DDS profile for the node's output topic alone with no
+spare sample (``extra_samples`` 0) and a short ``max_blocking_time`` makes it certain
+as soon as a reader stops acknowledging. Here that reader is another process stopped
+with SIGSTOP, as a remote viewer on a dead link or a debugger would; the node under
+test is the real node, run as its own process with that profile.
+"""
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+from typing import Dict
+
+from diagnostic_msgs.msg import DiagnosticArray
+from digit_recognition.nodes.diagnostics import DIAGNOSTICS_TOPIC
+from digit_recognition.nodes.launch_arguments import profile_variable
+from digit_recognition.nodes.node_runner import WARN_PERIOD_S
+from digit_recognition.nodes.qos import DIAGNOSTICS_QOS, RELIABLE_IMAGE_QOS
+from digit_recognition.nodes.ros_image import array_to_image_msg
+from digit_recognition.vision.demo_frames import DemoFrameGenerator
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from ros_test_utils import spin_until
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+NO_SPARE_SAMPLE_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
+<profiles xmlns="http://www.eprosima.com">
+    <data_writer profile_name="{topic}">
+        <topic>
+            <resourceLimitsQos>
+                <extra_samples>0</extra_samples>
+            </resourceLimitsQos>
+        </topic>
+        <qos>
+            <reliability>
+                <max_blocking_time><sec>0</sec><nanosec>10000000</nanosec></max_blocking_time>
+            </reliability>
+        </qos>
+    </data_writer>
+</profiles>
+"""
+"""The writer of ``{topic}`` (rmw_fastrtps looks a profile up by the topic's full name)
+keeps no spare sample and waits at most 10 ms for one."""
+
+READER = r"""
+import sys
+import rclpy
+from digit_recognition.nodes.qos import RELIABLE_IMAGE_QOS
+from sensor_msgs.msg import Image
+rclpy.init()
+node = rclpy.create_node('frozen_viewer')
+got = []
+node.create_subscription(Image, sys.argv[1], got.append, RELIABLE_IMAGE_QOS)
+while not got:
+    rclpy.spin_once(node, timeout_sec=0.1)
+print('receiving', flush=True)
+rclpy.spin(node)
+"""
+"""A RELIABLE viewer of one image topic; says so once it receives."""
+
+FAILURES_BEFORE_RESUME = 10
+
+
+def overlay_status(array: DiagnosticArray, statuses: Dict[str, str]) -> None:
+    """Keep the values of the overlay node's latest status in ``statuses``."""
+    for status in array.status:
+        if status.name.startswith('overlay:'):
+            statuses.clear()
+            statuses.update({value.key: value.value for value in status.values})
+
+
+def test_a_reader_that_stops_acknowledging_makes_publishes_fail_and_the_overlay_goes_on(
+        ros_context, tmp_path):
+    profile = tmp_path / 'no_spare_sample.xml'
+    profile.write_text(NO_SPARE_SAMPLE_PROFILE.format(topic='/overlay'))
+    env = dict(os.environ)
+    env[profile_variable(os.environ)] = str(profile)
+    log = tmp_path / 'overlay.log'
+    with open(log, 'w') as stderr:
+        overlay = subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.overlay_node'],
+                                   env=env, stderr=stderr)
+    viewer = subprocess.Popen([sys.executable, '-c', READER, 'overlay'],
+                              stdout=subprocess.PIPE, text=True)
+    probe = Node('refusal_probe', context=ros_context)
+    camera = probe.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
+    drawn = []
+    probe.create_subscription(Image, 'overlay', drawn.append, RELIABLE_IMAGE_QOS)
+    statuses: Dict[str, str] = {}
+    probe.create_subscription(DiagnosticArray, DIAGNOSTICS_TOPIC,
+                              lambda array: overlay_status(array, statuses), DIAGNOSTICS_QOS)
+    frame, _ = DemoFrameGenerator(seed=2).next_frame()
+
+    def publish_frame() -> None:
+        header = Header(stamp=probe.get_clock().now().to_msg(), frame_id='test_camera')
+        camera.publish(array_to_image_msg(frame, 'bgr8', header))
+
+    probe.create_timer(0.1, publish_frame)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(probe)
+
+    def refused() -> int:
+        return int(statuses.get('dropped: publish failed', '0'))
+
+    def viewer_receives() -> bool:
+        return bool(select.select([viewer.stdout], [], [], 0.0)[0])
+
+    try:
+        assert spin_until(executor, viewer_receives, timeout=90.0), \
+            f'the viewer got no overlay:\n{log.read_text()}'
+        assert viewer.stdout.readline().strip() == 'receiving'
+        assert spin_until(executor, lambda: len(drawn) >= 3, timeout=60.0), log.read_text()
+
+        viewer.send_signal(signal.SIGSTOP)
+        # Fast DDS drops a reader whose participant stays silent for its lease (20 s);
+        # refusals start long before, at the first publish after the history filled.
+        assert spin_until(executor, lambda: refused() >= FAILURES_BEFORE_RESUME,
+                          timeout=60.0), \
+            f'no refused publish counted ({statuses}):\n{log.read_text()}'
+        assert overlay.poll() is None, log.read_text()
+        warnings = re.findall(r'could not publish on /overlay \((\d+) lost so far\): '
+                              r'.*cannot publish data', log.read_text())
+        assert warnings, log.read_text()
+        # Throttled: one line per WARN_PERIOD_S, not one per refused publish.
+        assert len(warnings) < refused(), (WARN_PERIOD_S, warnings, statuses)
+
+        viewer.send_signal(signal.SIGCONT)
+        resumed_at = len(drawn)
+        assert spin_until(executor, lambda: len(drawn) >= resumed_at + 10, timeout=60.0), \
+            f'the overlay did not flow again after the viewer resumed:\n{log.read_text()}'
+        assert overlay.poll() is None, log.read_text()
+    finally:
+        viewer.send_signal(signal.SIGCONT)
+        viewer.kill()
+        viewer.wait(timeout=10)
+        if overlay.poll() is None:
+            overlay.send_signal(signal.SIGINT)
+        code = overlay.wait(timeout=30)
+        executor.shutdown()
+        probe.destroy_node()
+    assert code == 0, log.read_text()
+    assert 'Traceback' not in log.read_text()
