@@ -1,8 +1,15 @@
 """Helpers for tests that run real nodes over DDS: spinning until something arrives."""
 
 import time
-from typing import Callable
+from typing import Callable, Optional, Tuple
 
+from digit_recognition.nodes.preprocessor_node import (
+    config_from_parameters, PARAMETERS as PREPROCESSOR_PARAMETERS)
+from digit_recognition.vision.batching import BatchEntry, DEFAULT_MIN_CONFIDENCE, predict_batch
+from digit_recognition.vision.demo_frames import DemoFrameGenerator
+from digit_recognition.vision.inference import load_model
+from digit_recognition.vision.preprocessing import preprocess
+import numpy as np
 from rcl_interfaces.srv import SetParameters
 from rclpy.executors import Executor
 from rclpy.node import Node
@@ -43,3 +50,33 @@ def set_parameters(executor: Executor, client_node: Node, node_name: str,
     assert spin_until(executor, future.done), 'set_parameters did not answer'
     client_node.destroy_client(client)
     return list(future.result().results)
+
+
+def demo_frame_read_as_its_label(digit: Optional[int] = None,
+                                 seed: int = 11) -> Tuple[np.ndarray, int]:
+    """Return a 640x480 demo frame and the digit the nodes must report for it.
+
+    The first frame (of ``digit`` if given) whose offline result (the preprocessor's and
+    classifier's own computation with their default parameters, batch of five copies)
+    is its true label, so a check is "the nodes deliver the right digit", independent
+    of the model's overall accuracy.
+
+    Raises:
+        LookupError: if none of the first 500 frames qualifies.
+
+    """
+    model = load_model(None, 'tflite')
+    config = config_from_parameters({spec.name: spec.default
+                                     for spec in PREPROCESSOR_PARAMETERS})
+    generator = DemoFrameGenerator(seed=seed)
+    for _ in range(500):
+        frame, label = generator.next_frame()
+        if digit is not None and label != digit:
+            continue
+        model_input = preprocess(frame, config).model_input
+        pixels = np.round(model_input * 255.0).astype(np.uint8)
+        combined = predict_batch([BatchEntry(pixels, is_empty=not pixels.any())] * 5,
+                                 model.predict_proba, DEFAULT_MIN_CONFIDENCE)
+        if combined.digit == label:
+            return frame, int(label)
+    raise LookupError(f'no demo frame of seed {seed} is classified as its label {digit}')

@@ -20,15 +20,9 @@ from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.node_runner import make_executor, WARN_PERIOD_S
-from digit_recognition.nodes.preprocessor_node import (
-    config_from_parameters, PARAMETERS as PREPROCESSOR_PARAMETERS, PreprocessorNode,
-    THRESHOLD_MODES)
+from digit_recognition.nodes.preprocessor_node import PreprocessorNode, THRESHOLD_MODES
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
-from digit_recognition.vision.batching import BatchEntry, DEFAULT_MIN_CONFIDENCE, predict_batch
-from digit_recognition.vision.demo_frames import DemoFrameGenerator
-from digit_recognition.vision.inference import load_model
-from digit_recognition.vision.preprocessing import preprocess
 import numpy as np
 import pytest
 from rcl_interfaces.srv import SetParameters
@@ -37,7 +31,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_parameters
-from ros_test_utils import spin_until
+from ros_test_utils import demo_frame_read_as_its_label, spin_until
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -50,19 +44,7 @@ def known_frame():
     computation, batch of five copies) is its true label, so the check is "the nodes
     deliver the right digit", independent of the model's overall accuracy.
     """
-    model = load_model(None, 'tflite')
-    config = config_from_parameters({spec.name: spec.default
-                                     for spec in PREPROCESSOR_PARAMETERS})
-    generator = DemoFrameGenerator(seed=11)
-    for _ in range(100):
-        frame, label = generator.next_frame()
-        model_input = preprocess(frame, config).model_input
-        pixels = np.round(model_input * 255.0).astype(np.uint8)
-        combined = predict_batch([BatchEntry(pixels, is_empty=not pixels.any())] * 5,
-                                 model.predict_proba, DEFAULT_MIN_CONFIDENCE)
-        if combined.digit == label:
-            return frame, int(label)
-    pytest.fail('no demo frame is classified as its label')
+    return demo_frame_read_as_its_label(seed=11)
 
 
 def _frame_folder(path, frame, copies=3):

@@ -1,4 +1,7 @@
-"""Stalls, slow readers, stale batches, QoS mismatches and simulated time, over DDS."""
+"""Stalls, slow readers, QoS mismatches and simulated time, over DDS.
+
+Stale batches: test_batch_age.py; refused publishes: test_refused_publish.py.
+"""
 
 import select
 import signal
@@ -24,7 +27,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
-from ros_test_utils import spin_until, wait_for_subscribers
+from ros_test_utils import spin_until
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -95,33 +98,6 @@ def header_at(seconds: float) -> Header:
     header = Header(frame_id='test_camera')
     header.stamp.sec, header.stamp.nanosec = divmod(int(round(seconds * 1e9)), 10**9)
     return header
-
-
-def test_a_gap_longer_than_max_frame_gap_starts_a_new_batch(pipeline):
-    executor, preprocessor, classifier, probe = pipeline
-    publisher = probe.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
-    predictions = []
-    probe.create_subscription(DigitPrediction, 'prediction', predictions.append, PREDICTION_QOS)
-    wait_for_subscribers(executor, publisher)
-    generator = DemoFrameGenerator(seed=5)
-    before_gap, _ = generator.next_frame()
-    after_gap, label = generator.next_frame()
-    max_gap = classifier.params['max_frame_gap']
-    # Three frames at 30 fps, a gap longer than max_frame_gap, then a full batch.
-    times = [100.0, 100.033, 100.067] + [100.067 + 2 * max_gap + i / 30.0 for i in range(5)]
-    for index, stamp in enumerate(times):
-        frame = before_gap if index < 3 else after_gap
-        publisher.publish(array_to_image_msg(frame, 'bgr8', header_at(stamp)))
-        assert spin_until(executor, lambda n=index + 1: preprocessor.frames_processed >= n)
-    assert spin_until(executor, lambda: predictions, timeout=20.0)
-    _spin = spin_until(executor, lambda: False, timeout=0.3)
-    assert not _spin
-    assert len(predictions) == 1, [p.frame_count for p in predictions]
-    prediction = predictions[0]
-    assert prediction.frame_count == 5
-    assert prediction.header.stamp == header_at(times[-1]).stamp
-    assert prediction.digit == label
-    assert classifier.frames_expired == 3
 
 
 @pytest.mark.parametrize('reliability', ['BEST_EFFORT', 'RELIABLE'])

@@ -35,7 +35,7 @@ WRONG = [
     ('camera_node', 'width', '-5'),
     ('classifier_node', 'backend', 'onnx'),
     ('classifier_node', 'batch_size', '2.5'),
-    ('classifier_node', 'max_frame_gap', '-1'),
+    ('classifier_node', 'max_batch_age', '-1'),
     ('overlay_node', 'max_prediction_age', 'true'),
     ('pipeline', 'fps', 'abc'),
 ]

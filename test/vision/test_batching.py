@@ -1,6 +1,6 @@
 """Tests of frame batching and probability combination."""
 
-from digit_recognition.vision.batching import BatchEntry, FrameBatcher, NO_DIGIT
+from digit_recognition.vision.batching import BatchEntry, FrameBatcher, FramePeriod, NO_DIGIT
 from digit_recognition.vision.batching import combine_probabilities, predict_batch
 
 import numpy as np
@@ -63,43 +63,116 @@ def test_reducing_to_exact_fill():
     assert len(batcher) == 0
 
 
-def test_a_gap_longer_than_the_max_gap_starts_a_new_batch():
-    """Frames from before a gap are dropped, never averaged with later ones."""
-    batcher = FrameBatcher(3, max_gap_s=0.5)
-    batcher.add(entry(10.0))
-    batcher.add(entry(10.1))
-    assert batcher.add(entry(12.0)) is None  # 1.9 s later: the two are stale
-    assert batcher.frames_expired == 2 and len(batcher) == 1
-    assert batcher.add(entry(12.1)) is None
-    assert headers(batcher.add(entry(12.2))) == [12.0, 12.1, 12.2]
+def add_all(batcher, times):
+    """Add a frame stamped at each of ``times``; return the batches completed."""
+    return [headers(batch) for batch in map(batcher.add, map(entry, times)) if batch]
 
 
-def test_a_slow_steady_stream_fills_batches_and_the_limit_is_inclusive():
-    """Only the gap between consecutive frames counts, not the batch's whole span."""
-    batcher = FrameBatcher(4, max_gap_s=0.5)
-    for time_s in (1.0, 1.5, 2.0):
-        assert batcher.add(entry(time_s)) is None
-    assert headers(batcher.add(entry(2.5))) == [1.0, 1.5, 2.0, 2.5]
-    assert batcher.frames_expired == 0
+def test_frames_older_than_a_fixed_batch_age_are_dropped_not_averaged():
+    """Only the waiting frames beyond the limit go; the newer ones stay in the batch."""
+    batcher = FrameBatcher(4, max_age_s=0.5)
+    assert add_all(batcher, [10.0, 10.3, 10.6]) == []
+    # 10.65: 10.0 is 0.65 s old, 10.3 exactly 0.35 s; the limit is inclusive.
+    assert batcher.add(entry(10.65)) is None
+    assert batcher.frames_expired == 1 and len(batcher) == 3
+    assert headers(batcher.add(entry(10.8))) == [10.3, 10.6, 10.65, 10.8]
+    assert batcher.add(entry(12.0)) is None and batcher.frames_expired == 1
+
+
+def test_a_fixed_batch_age_limits_the_span_not_only_the_gaps():
+    """Frames 0.3 s apart never make a batch spanning more than 0.5 s."""
+    batcher = FrameBatcher(3, max_age_s=0.5)
+    assert add_all(batcher, [0.0, 0.3, 0.6, 0.9, 1.2]) == []
+    assert batcher.frames_expired == 3 and len(batcher) == 2
+
+
+def test_the_automatic_age_is_batch_size_plus_two_median_frame_periods():
+    batcher = FrameBatcher(5)
+    assert batcher.max_age_s == 0.0 and batcher.age_limit_s is None
+    assert add_all(batcher, [0.0]) == [] and batcher.age_limit_s is None
+    times = [i / 30.0 for i in range(1, 12)]
+    assert len(add_all(batcher, times)) == 2
+    assert batcher.age_limit_s == pytest.approx(7 / 30.0)
+    # One long pause does not move the median of the recent intervals.
+    add_all(batcher, [100.0, 100.0 + 1 / 30.0])
+    assert batcher.age_limit_s == pytest.approx(7 / 30.0)
+    batcher.set_batch_size(2)
+    assert batcher.age_limit_s == pytest.approx(4 / 30.0)
+
+
+def test_automatic_age_drops_the_frames_before_a_pause():
+    """30 fps, three frames, a pause of a few frame periods, then the next batch."""
+    batcher = FrameBatcher(5)
+    before = [i / 30.0 for i in range(8)]  # one batch of five, three waiting
+    assert add_all(batcher, before) == [before[:5]]
+    after = [before[-1] + 0.5 + i / 30.0 for i in range(5)]  # 15 frame periods later
+    assert add_all(batcher, after) == [after]
+    assert batcher.frames_expired == 3
+
+
+@pytest.mark.parametrize('fps', [2.0, 5.0, 30.0, 120.0])
+def test_automatic_age_lets_a_steady_stream_of_any_rate_fill_its_batches(fps):
+    """Whatever the rate, a steady stream (with 30 % jitter) loses no frame."""
+    rng = np.random.default_rng(1)
+    times = np.cumsum(rng.uniform(0.7, 1.3, 60) / fps)
+    batches = add_all(FrameBatcher(5), times.tolist())
+    assert len(batches) == 12 and all(len(batch) == 5 for batch in batches)
+
+
+def test_automatic_age_follows_a_camera_that_slows_down():
+    """From 30 to 5 fps: after half the period window the batches fill again."""
+    batcher = FrameBatcher(5)
+    fast = [i / 30.0 for i in range(30)]
+    slow = [fast[-1] + (i + 1) / 5.0 for i in range(30)]
+    add_all(batcher, fast)
+    batches = add_all(batcher, slow)
+    assert batcher.age_limit_s == pytest.approx(7 / 5.0)
+    # The last three batches are 15 consecutive slow frames: none dropped any more.
+    latest = sum(batches[-3:], [])
+    first = slow.index(latest[0])
+    assert latest == slow[first:first + 15]
 
 
 def test_time_going_back_drops_the_waiting_frames():
     """A looping bag or a reset simulation clock starts a new batch."""
-    batcher = FrameBatcher(2, max_gap_s=0.5)
+    batcher = FrameBatcher(2, max_age_s=0.5)
     batcher.add(entry(100.0))
     assert batcher.add(entry(3.0)) is None
     assert batcher.frames_expired == 1
     assert headers(batcher.add(entry(3.1))) == [3.0, 3.1]
 
 
-def test_no_limit_without_max_gap_or_without_stamps():
-    """Check: entries without a time, or a batcher without a limit, keep everything."""
-    unlimited = FrameBatcher(2)
-    unlimited.add(entry(0.0))
-    assert headers(unlimited.add(entry(1000.0))) == [0.0, 1000.0]
-    unstamped = FrameBatcher(2, max_gap_s=0.1)
+def test_unstamped_frames_have_no_age():
+    """Check: entries without a time are never dropped and drop nothing."""
+    unstamped = FrameBatcher(3, max_age_s=0.1)
     unstamped.add(BatchEntry(None, True, header='a'))
-    assert headers(unstamped.add(entry(50.0))) == ['a', 50.0]
+    unstamped.add(entry(50.0))
+    assert headers(unstamped.add(BatchEntry(None, True, header='b'))) == ['a', 50.0, 'b']
+    automatic = FrameBatcher(2)
+    for name in 'cd':
+        automatic.add(BatchEntry(None, True, header=name))
+    assert automatic.age_limit_s is None and automatic.frames_expired == 0
+
+
+def test_the_frame_period_is_the_median_of_recent_intervals():
+    period = FramePeriod(window=5)
+    assert period.seconds is None
+    for time_s in (0.0, 0.1, 0.2, 5.0, 5.1, 5.2):
+        period.add(time_s)
+    assert period.seconds == pytest.approx(0.1)
+    period.add(1.0)  # time went back: no interval; the next one counts from it
+    period.add(1.1)
+    assert period.seconds == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize('age', [-0.1, float('nan')])
+def test_invalid_batch_age(age):
+    with pytest.raises(ValueError):
+        FrameBatcher(2, max_age_s=age)
+    batcher = FrameBatcher(2, max_age_s=1.0)
+    with pytest.raises(ValueError):
+        batcher.max_age_s = age
+    assert batcher.max_age_s == 1.0
 
 
 @pytest.mark.parametrize('size', [0, -1, 2.5])

@@ -5,8 +5,9 @@ means the region held no digit). Every ``batch_size`` frames it runs the model o
 on the non-empty ones, averages their class probabilities
 (:func:`digit_recognition.vision.batching.combine_probabilities`) and publishes one
 ``DigitPrediction`` on ``prediction`` with the header of the newest frame. A batch
-never spans a gap of more than ``max_frame_gap`` seconds of frame time between two
-frames: after a pause (camera paused, file ended, a stalled pipeline) the frames
+never holds a frame older than ``max_batch_age`` seconds of frame time before its
+newest one (0, the default: ``batch_size + 2`` frame periods measured from the header
+stamps): after a pause (camera paused, file ended, a stalled pipeline) the frames
 from before it are dropped, not averaged with later ones.
 
 For other nodes it debounces the predictions
@@ -32,7 +33,8 @@ from digit_recognition.nodes.qos import (
 from digit_recognition.nodes.read_digit import ReadDigitServer
 from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatError
 from digit_recognition.vision.batching import (
-    BatchEntry, CombinedPrediction, DEFAULT_MIN_CONFIDENCE, FrameBatcher, predict_batch)
+    BatchEntry, CombinedPrediction, DEFAULT_MAX_BATCH_AGE_S, DEFAULT_MIN_CONFIDENCE,
+    FrameBatcher, predict_batch)
 from digit_recognition.vision.health import age_text, FlowMonitor, HealthReport
 from digit_recognition.vision.inference import BACKENDS, load_model, ModelLoadError
 from digit_recognition.vision.model_contract import INPUT_SIDE
@@ -49,9 +51,10 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('num_threads', 1, 'threads of the tflite interpreter', 1, 16,
                   read_only=True),
     ParameterSpec('batch_size', 5, 'frames combined into one prediction', 1, 64),
-    ParameterSpec('max_frame_gap', 1.0, 'longest gap in seconds (header stamps) between two '
-                  'frames of one batch; after a longer one the waiting frames are dropped, '
-                  'not averaged; 0: no limit', 0.0, 3600.0),
+    ParameterSpec('max_batch_age', DEFAULT_MAX_BATCH_AGE_S, 'oldest a frame of a batch may '
+                  'be, in seconds (header stamps) before the newest; older ones are dropped, '
+                  'not averaged; 0: automatic, batch_size + 2 frame periods measured from the '
+                  'stamps', 0.0, 3600.0),
     ParameterSpec('min_confidence', DEFAULT_MIN_CONFIDENCE,
                   'below this combined confidence the prediction is "no digit"', 0.0, 1.0),
     ParameterSpec('image_qos', 'auto', 'QoS of the digit_input subscription; auto: '
@@ -86,7 +89,7 @@ class ClassifierNode(Node):
         self.get_logger().info(
             f'loaded {self.model.backend} model {self.model.path} in '
             f'{(time.perf_counter() - started) * 1000.0:.0f} ms')
-        self._batcher = FrameBatcher(self.params['batch_size'], self._max_gap())
+        self._batcher = FrameBatcher(self.params['batch_size'], self.params['max_batch_age'])
         self._stability = StabilityFilter(self.params['stable_count'],
                                           self.params['min_confidence'])
         self.params.on_change(self._on_parameters_changed)
@@ -107,17 +110,13 @@ class ClassifierNode(Node):
         """digit_input frames received since start, good or bad."""
         return self.flow.received_total
 
-    def _max_gap(self) -> Optional[float]:
-        return self.params['max_frame_gap'] or None
-
     @property
     def frames_expired(self) -> int:
-        """Waiting frames dropped after a gap longer than ``max_frame_gap``."""
+        """Waiting frames dropped for being older than the batch age limit."""
         return self._batcher.frames_expired
 
     def _on_parameters_changed(self, names: List[str]) -> None:
-        if 'max_frame_gap' in names:
-            self._batcher.max_gap_s = self._max_gap()
+        self._batcher.max_age_s = self.params['max_batch_age']
         self._stability.set_stable_count(self.params['stable_count'])
         self._stability.min_confidence = self.params['min_confidence']
         if 'batch_size' in names:
@@ -144,11 +143,16 @@ class ClassifierNode(Node):
                                              header=msg.header, time_s=time_s))
         if self._batcher.frames_expired > expired:
             self.get_logger().info(
-                f'a gap of more than max_frame_gap ({self.params["max_frame_gap"]} s) in the '
-                f'frames: dropped the waiting ones ({self._batcher.frames_expired} so far)',
-                throttle_duration_sec=WARN_PERIOD_S)
+                f'dropped {self._batcher.frames_expired - expired} waiting frame(s) older than '
+                f'the batch age limit ({self._age_limit_text()}) instead of averaging them '
+                f'({self._batcher.frames_expired} so far)', throttle_duration_sec=WARN_PERIOD_S)
         if batch:
             self._predict_and_publish(batch)
+
+    def _age_limit_text(self) -> str:
+        limit = self._batcher.age_limit_s
+        text = 'none yet' if limit is None else f'{limit:.3f} s'
+        return text if self._batcher.max_age_s else f'{text}, automatic'
 
     def _drop(self, reason: str) -> None:
         self.frames_dropped += 1
@@ -186,6 +190,8 @@ class ClassifierNode(Node):
             'stable digit': ('none yet' if stable is None else
                              'no digit' if stable == DigitPrediction.NO_DIGIT else str(stable)),
             'read_digit calls waiting': str(self.read_digit.waiting),
+            'batch age limit': self._age_limit_text(),
+            'frames older than the batch age limit (dropped)': str(self.frames_expired),
         })
 
     def destroy_node(self) -> None:

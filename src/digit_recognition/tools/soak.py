@@ -111,7 +111,7 @@ class SoakResult:
 
     def evaluate(self) -> None:
         """Fill :attr:`checks` from the counters."""
-        # Frames a gap separated from the next one (max_frame_gap) are in no batch.
+        # Frames older than the batch age limit (max_batch_age) are in no batch.
         consumed = self.classifier_received - self.classifier_dropped - self.classifier_expired
         expected = consumed // self.batch_size
         self.checks = [
@@ -144,7 +144,7 @@ class SoakResult:
             f'| frames lost preprocessor -> classifier | '
             f'{self.frames_processed - self.classifier_received} |',
             f'| frames dropped by the classifier (bad input) | {self.classifier_dropped} |',
-            f'| frames dropped by the classifier after a gap | {self.classifier_expired} |',
+            f'| frames dropped by the classifier (batch age) | {self.classifier_expired} |',
             f'| predictions published / received | {self.predictions_published} / '
             f'{self.predictions_received} |',
             f'| duration | {self.seconds:.1f} s ({rate:.0f} frames/s published) |',

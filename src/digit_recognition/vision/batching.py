@@ -7,8 +7,11 @@ model once on the non-empty frames and reduces the batch to one
 :func:`predict_batch`).
 """
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import math
+import statistics
 from typing import Any
 
 from digit_recognition.vision.model_contract import (
@@ -25,6 +28,18 @@ accuracy-vs-coverage curve (``make field``): the most digit frames read right wi
 most 1 % of blank and no-paper frames read as a digit."""
 
 
+DEFAULT_MAX_BATCH_AGE_S = 0.0
+"""Default batch age limit: 0, automatic (:class:`FrameBatcher`)."""
+
+AUTO_AGE_EXTRA_PERIODS = 2
+"""The automatic batch age limit is ``batch_size`` plus this many frame periods: a full
+batch spans ``batch_size - 1`` periods, so a steady stream keeps every frame with room
+for jitter, while frames from before a pause of a few periods are dropped."""
+
+PERIOD_WINDOW = 15
+"""Recent frame intervals whose median is the frame period (half a second at 30 fps)."""
+
+
 @dataclass
 class BatchEntry:
     """One frame waiting in a batch."""
@@ -37,7 +52,8 @@ class BatchEntry:
     header: Any = None
     """The frame's message header (stamp and frame_id), passed through."""
     time_s: float | None = None
-    """The frame's time stamp in seconds, for the batch's age limit; None: no limit."""
+    """The frame's time stamp in seconds, for the batch age limit; None: unstamped, no
+    age (it neither drops older frames nor is dropped)."""
 
 
 @dataclass(frozen=True)
@@ -59,31 +75,84 @@ class CombinedPrediction:
     """Mean probability of the model's "no digit" class over the non-empty frames."""
 
 
+class FramePeriod:
+    """A stream's frame period from its time stamps: the median of recent intervals.
+
+    The median, so that one pause (camera paused, a stalled pipeline) or one burst does
+    not change it; after a lasting change of rate it follows within about half of
+    ``window`` frames.
+    """
+
+    def __init__(self, window: int = PERIOD_WINDOW) -> None:
+        """Start with no stamps; ``window`` is the number of recent intervals kept."""
+        self._intervals: deque[float] = deque(maxlen=window)
+        self._last_s: float | None = None
+
+    def add(self, time_s: float) -> None:
+        """Record the next frame's stamp in seconds.
+
+        A stamp not after the previous one (time went back, as when a bag loops) adds no
+        interval; the next one is measured from it.
+        """
+        if self._last_s is not None and time_s > self._last_s:
+            self._intervals.append(time_s - self._last_s)
+        self._last_s = time_s
+
+    @property
+    def seconds(self) -> float | None:
+        """The median of the recent intervals; None before the second frame."""
+        return statistics.median(self._intervals) if self._intervals else None
+
+
 class FrameBatcher:
     """Collects per-frame entries and hands them back ``batch_size`` at a time.
 
-    A batch never spans a gap in the stream: when a frame arrives more than
-    ``max_gap_s`` seconds of frame time after the newest waiting one (or before it:
-    time went back, as when a bag loops), the waiting frames are dropped, not averaged
-    with it. So after a pause (camera paused or unplugged, file ended, a stalled
-    pipeline) the next batch is made of frames from after it only, while a slow but
-    steady stream still fills its batches.
+    A batch never holds a frame older than the batch age limit: when a frame arrives,
+    the waiting frames stamped more than the limit before it (or after it: time went
+    back, as when a bag loops) are dropped, not averaged with it. So after a pause
+    (camera paused or unplugged, file ended, a stalled pipeline) the next batch is made
+    of frames from after it only. The limit is ``max_age_s``, or when that is 0 it is
+    automatic: ``batch_size + AUTO_AGE_EXTRA_PERIODS`` frame periods, the period measured
+    from the stamps (:class:`FramePeriod`), so a slow but steady camera fills its batches
+    as a fast one does.
     """
 
-    def __init__(self, batch_size: int = 5, max_gap_s: float | None = None) -> None:
+    def __init__(self, batch_size: int = 5,
+                 max_age_s: float = DEFAULT_MAX_BATCH_AGE_S) -> None:
         """Create an empty batcher.
 
         Args:
             batch_size: frames per batch, at least 1.
-            max_gap_s: the longest time between consecutive frames of one batch;
-                None: no limit.
+            max_age_s: the oldest a waiting frame may be, in seconds of frame time before
+                the newest one; 0: automatic (see the class).
+
+        Raises:
+            ValueError: if ``batch_size`` is less than 1 or ``max_age_s`` is negative.
 
         """
         self._batch_size = _check_size(batch_size)
-        self.max_gap_s = max_gap_s
+        self._max_age_s = _check_age(max_age_s)
+        self._period = FramePeriod()
         self._entries: list[BatchEntry] = []
         self.frames_expired = 0
-        """Waiting frames dropped because a gap separated them from the next frame."""
+        """Waiting frames dropped because they were older than the batch age limit."""
+
+    @property
+    def max_age_s(self) -> float:
+        """The configured limit in seconds, 0 for automatic."""
+        return self._max_age_s
+
+    @max_age_s.setter
+    def max_age_s(self, max_age_s: float) -> None:
+        self._max_age_s = _check_age(max_age_s)
+
+    @property
+    def age_limit_s(self) -> float | None:
+        """The limit in force in seconds; None while automatic and no period is known yet."""
+        if self._max_age_s > 0.0:
+            return self._max_age_s
+        period = self._period.seconds
+        return None if period is None else (self._batch_size + AUTO_AGE_EXTRA_PERIODS) * period
 
     @property
     def batch_size(self) -> int:
@@ -95,8 +164,16 @@ class FrameBatcher:
         return len(self._entries)
 
     def add(self, entry: BatchEntry) -> list[BatchEntry] | None:
-        """Add one frame; return the full batch (oldest first) once it is complete."""
-        self._drop_expired(entry.time_s)
+        """Add one frame; return the full batch (oldest first) once it is complete.
+
+        Waiting frames older than the batch age limit relative to ``entry`` are dropped
+        first (counted in :attr:`frames_expired`); an entry without a time stamp drops
+        none and is never dropped for its age.
+        """
+        if entry.time_s is not None:
+            # The limit from the period before this frame: a pause does not excuse itself.
+            self._drop_expired(entry.time_s)
+            self._period.add(entry.time_s)
         self._entries.append(entry)
         if len(self._entries) >= self._batch_size:
             return self._take(self._batch_size)
@@ -120,19 +197,24 @@ class FrameBatcher:
             return self._take(self._batch_size)
         return None
 
-    def _drop_expired(self, now_s: float | None) -> None:
-        if self.max_gap_s is None or now_s is None:
-            return
-        newest = next((entry.time_s for entry in reversed(self._entries)
-                       if entry.time_s is not None), None)
-        if newest is not None and not 0.0 <= now_s - newest <= self.max_gap_s:
-            self.frames_expired += len(self._entries)
-            self._entries.clear()
+    def _drop_expired(self, now_s: float) -> None:
+        limit = self.age_limit_s
+        kept = [entry for entry in self._entries if entry.time_s is None
+                or 0.0 <= now_s - entry.time_s <= (math.inf if limit is None else limit)]
+        self.frames_expired += len(self._entries) - len(kept)
+        self._entries = kept
 
     def _take(self, count: int) -> list[BatchEntry]:
         batch = self._entries[:count]
         del self._entries[:count]
         return batch
+
+
+def _check_age(max_age_s: float) -> float:
+    age = float(max_age_s)
+    if not age >= 0.0:
+        raise ValueError(f'max_age_s must be >= 0 (0: automatic), got {max_age_s!r}')
+    return age
 
 
 def _check_size(batch_size: int) -> int:
