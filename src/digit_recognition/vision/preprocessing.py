@@ -2,7 +2,8 @@
 
 The pipeline, applied to a region of interest (ROI) of the frame:
 
-1. crop the ROI and convert it to gray;
+1. crop the ROI and convert it to gray; median-filter it when it is noisy (a dark,
+   high-gain frame), so that noise does not break the ink into specks;
 2. threshold it into an ink mask (ink = dark on paper), in one of three
    :class:`ThresholdMode` s; the default, ``adaptive``, first estimates the paper's
    brightness locally (a morphological closing, which erases the thin dark ink) and
@@ -12,6 +13,8 @@ The pipeline, applied to a region of interest (ROI) of the frame:
    noise specks;
 4. keep the digit: the connected component that is largest and most central plus
    the significant components close to it (a stroke broken in two still counts);
+   ink reaching in from the border is not the digit, unless it is a single stroke
+   running out of one side (a big or bold digit);
 5. decide whether the region is empty (too little contrast or ink, or too much);
 6. normalise like MNIST: crop to the ink's bounding box, bring very thin or
    marker-thick strokes towards MNIST's stroke width, scale into 20x20 keeping the
@@ -48,6 +51,19 @@ THICK_FACTOR = 1.6
 MAX_BORDER_CONTACT = 0.08
 """Ink touching the ROI's border along more than this fraction of its side is not the
 digit (a stroke's end touches it along about a stroke width)."""
+
+NOISY = 0.02
+"""A ROI whose :func:`noise_level` reaches this is median-filtered before thresholding
+(even light on a good sensor stays near 0.005; a dark, high-gain frame exceeds 0.03)."""
+
+MAX_STROKE_BORDER_CONTACT = 0.25
+"""A component touching the border along more than :data:`MAX_BORDER_CONTACT` still
+counts when it touches one side only, along at most this fraction of the side and at
+most :data:`BORDER_STROKE_FACTOR` times its own stroke width: a big or bold digit whose
+stroke runs out of the box, not the desk, a shadow or a hand reaching in."""
+
+BORDER_STROKE_FACTOR = 1.5
+"""See :data:`MAX_STROKE_BORDER_CONTACT`."""
 
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
@@ -146,6 +162,8 @@ class PreprocessConfig:
     """Dilate very thin and erode marker-thick strokes towards MNIST's stroke width."""
     ignore_border_ink: bool = True
     """Ink touching the ROI's border is not the digit (see :func:`select_digit`)."""
+    denoise: bool = True
+    """Median-filter a noisy ROI before thresholding (see :func:`denoise`)."""
 
 
 @dataclasses.dataclass
@@ -222,6 +240,37 @@ def _paper_around(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray:
     y1 = min(box.y + box.height + margin, img_h)
     paper = estimate_paper(_to_gray(frame[y0:y1, x0:x1]), min(box.width, box.height))
     return paper[box.y - y0:box.y - y0 + box.height, box.x - x0:box.x - x0 + box.width]
+
+
+def noise_level(gray: np.ndarray) -> float:
+    """Estimate the sensor noise of a gray image, relative to its paper's brightness.
+
+    The upper quartile of ``|gray - median3(gray)|``: on paper (most of a region) it
+    is pure noise, while strokes and edges, a minority of pixels, barely move it.
+    """
+    residual = cv2.absdiff(gray, cv2.medianBlur(gray, 3))
+    hist = cv2.calcHist([residual], [0], None, [256], [0, 256]).ravel()
+    spread = float(np.searchsorted(np.cumsum(hist), 0.75 * hist.sum()))
+    bright = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    paper = float(np.searchsorted(np.cumsum(bright), 0.75 * bright.sum()))
+    return spread / max(paper, 1.0)
+
+
+def denoise(gray: np.ndarray, noise: float) -> np.ndarray:
+    """Median-filter a noisy gray image before thresholding; a clean one is returned as is.
+
+    In a dark room the camera's gain turns paper into a field of specks as dark as
+    faint ink, and the ink itself breaks into specks; a 5x5 median removes that noise
+    yet keeps strokes and their edges (a blur would spread them).
+
+    Args:
+        gray: the gray ROI.
+        noise: its :func:`noise_level`; below :data:`NOISY` nothing is done.
+
+    """
+    if noise < NOISY or min(gray.shape) < 16:
+        return gray
+    return cv2.medianBlur(gray, 5)
 
 
 def _darkness(gray: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -344,7 +393,8 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     ``ignore_border_ink``, components that run into the mask's border along more than
     :data:`MAX_BORDER_CONTACT` of its side are never part of the digit: the digit is
     written inside the box (a stroke's end may touch the border), while the paper's
-    edge, the desk, a shadow, a hand or an object reach in from outside it.
+    edge, the desk, a shadow, a hand or an object reach in from outside it. A bold
+    stroke that runs out of one side along about its own width still counts.
 
     Returns:
         A uint8 0/255 mask (all zero when nothing is left).
@@ -365,7 +415,11 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     if ignore_border_ink:
         rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
         contact = np.bincount(rim, minlength=count)[1:]
-        valid &= contact <= MAX_BORDER_CONTACT * min(h, w)
+        touching = contact > MAX_BORDER_CONTACT * min(h, w)
+        for index in np.flatnonzero(touching & valid):
+            if _stroke_runs_out(labels, index + 1, stats[index], int(contact[index])):
+                touching[index] = False
+        valid &= ~touching
     if not valid.any():
         return np.zeros_like(binary)
     dist = np.hypot((centroids[:, 0] - w / 2) / w, (centroids[:, 1] - h / 2) / h)
@@ -381,6 +435,27 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
         gap_y <= margin)
     keep[main] = True
     return _labels_to_mask(labels, np.flatnonzero(keep) + 1, count)
+
+
+def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: int) -> bool:
+    """Whether a component touching the border is a digit's stroke running out of the box.
+
+    It touches one side only, along at most :data:`MAX_STROKE_BORDER_CONTACT` of it and
+    at most :data:`BORDER_STROKE_FACTOR` stroke widths (its own, ``2 * area /
+    perimeter``). The desk, a shadow, a hand or the paper's edge reach in along more
+    than their own width, or across a corner.
+    """
+    h, w = labels.shape
+    if contact > MAX_STROKE_BORDER_CONTACT * min(h, w):
+        return False
+    sides = sum(bool((rim == label).any())
+                for rim in (labels[0], labels[-1], labels[:, 0], labels[:, -1]))
+    if sides != 1:
+        return False
+    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
+    bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+    mask = cv2.compare(labels[y:y + bh, x:x + bw], int(label), cv2.CMP_EQ)
+    return contact <= BORDER_STROKE_FACTOR * stroke_width(mask)
 
 
 def _labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.ndarray:
@@ -495,6 +570,8 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
     paper = None
     if ThresholdMode(config.threshold_mode) is not ThresholdMode.FIXED:
         paper = _paper_around(frame, box)
+        if config.denoise:
+            gray = denoise(gray, noise_level(gray))
     binary = _threshold(gray, config, paper)
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
