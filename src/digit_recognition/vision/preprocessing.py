@@ -59,8 +59,9 @@ NOISY = 0.02
 MAX_STROKE_BORDER_CONTACT = 0.25
 """A component touching the border along more than :data:`MAX_BORDER_CONTACT` still
 counts when it touches one side only, along at most this fraction of the side and at
-most :data:`BORDER_STROKE_FACTOR` times its own stroke width: a big or bold digit whose
-stroke runs out of the box, not the desk, a shadow or a hand reaching in."""
+most :data:`BORDER_STROKE_FACTOR` times its own stroke width where it crosses it: a
+big or bold digit whose strokes run out of the box, not the desk, a shadow or a hand
+reaching in."""
 
 BORDER_STROKE_FACTOR = 1.5
 """See :data:`MAX_STROKE_BORDER_CONTACT`."""
@@ -438,24 +439,27 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
 
 
 def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: int) -> bool:
-    """Whether a component touching the border is a digit's stroke running out of the box.
+    """Whether a component touching the border is a digit's strokes running out of the box.
 
-    It touches one side only, along at most :data:`MAX_STROKE_BORDER_CONTACT` of it and
-    at most :data:`BORDER_STROKE_FACTOR` stroke widths (its own, ``2 * area /
-    perimeter``). The desk, a shadow, a hand or the paper's edge reach in along more
-    than their own width, or across a corner.
+    It touches one side only, along at most :data:`MAX_STROKE_BORDER_CONTACT` of it,
+    and each stretch where it crosses that side is at most :data:`BORDER_STROKE_FACTOR`
+    of its own stroke width (``2 * area / perimeter``). The desk, a shadow, a hand or
+    the paper's edge reach in along more than their own width, or across a corner.
     """
     h, w = labels.shape
     if contact > MAX_STROKE_BORDER_CONTACT * min(h, w):
         return False
-    sides = sum(bool((rim == label).any())
-                for rim in (labels[0], labels[-1], labels[:, 0], labels[:, -1]))
-    if sides != 1:
+    rims = [rim == label for rim in (labels[0], labels[-1], labels[:, 0], labels[:, -1])]
+    touched = [rim for rim in rims if rim.any()]
+    if len(touched) != 1:
         return False
+    # The longest stretch of the component along that side.
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], touched[0].view(np.uint8), [0]))))
+    longest = int((edges[1::2] - edges[::2]).max())
     x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
     bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
     mask = cv2.compare(labels[y:y + bh, x:x + bw], int(label), cv2.CMP_EQ)
-    return contact <= BORDER_STROKE_FACTOR * stroke_width(mask)
+    return longest <= BORDER_STROKE_FACTOR * stroke_width(mask)
 
 
 def _labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.ndarray:

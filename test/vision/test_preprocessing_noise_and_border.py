@@ -1,0 +1,86 @@
+"""The preprocessor on dark, noisy frames and on bold digits that run out of the box."""
+
+import cv2
+from digit_recognition.vision import preprocessing
+from image_test_utils import correlation, paper, render_digit, ROI_X, ROI_Y, sample_digits
+import numpy as np
+import pytest
+
+DIGITS, LABELS = sample_digits(8, seed=11)
+
+
+def _dark_noisy(frame: np.ndarray, seed: int, exposure: float = 0.4,
+                noise: float = 10.0) -> np.ndarray:
+    """Return the frame as a dark room's camera sees it: low exposure, high-gain noise."""
+    rng = np.random.default_rng(seed)
+    out = frame.astype(np.float32) * exposure
+    out += rng.normal(0.0, noise, frame.shape[:2])[..., None].astype(np.float32)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _roi_gray(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame[ROI_Y:ROI_Y + 200, ROI_X:ROI_X + 200], cv2.COLOR_BGR2GRAY)
+
+
+def test_noise_level_tells_a_dark_high_gain_frame_from_a_well_lit_one():
+    """Check: paper in good light is below NOISY, the same paper in a dark room above."""
+    frame = render_digit(paper(), DIGITS[0], height=120)
+    assert preprocessing.noise_level(_roi_gray(frame)) < preprocessing.NOISY
+    dark = _dark_noisy(frame, seed=1)
+    assert preprocessing.noise_level(_roi_gray(dark)) >= preprocessing.NOISY
+
+
+def test_a_clean_frame_is_not_filtered():
+    """Check: denoising changes nothing on a frame that is not noisy."""
+    frame = render_digit(paper(), DIGITS[1], height=120)
+    on = preprocessing.preprocess(frame)
+    off = preprocessing.preprocess(frame, preprocessing.PreprocessConfig(denoise=False))
+    np.testing.assert_array_equal(on.model_input, off.model_input)
+
+
+@pytest.mark.parametrize('index', range(len(DIGITS)))
+def test_denoising_keeps_a_dark_noisy_digit_whole(index):
+    """Check: in a dark, noisy frame the denoised digit is closer to the well-lit one.
+
+    Without the filter the noise breaks the ink into specks; with it, the digit the
+    model sees correlates better with what it sees of the same digit in good light.
+    """
+    frame = render_digit(paper(), DIGITS[index], height=120, stroke=2)
+    reference = preprocessing.preprocess(frame).model_input
+    dark = _dark_noisy(frame, seed=index)
+    on = preprocessing.preprocess(dark)
+    off = preprocessing.preprocess(dark, preprocessing.PreprocessConfig(denoise=False))
+    assert not on.is_empty
+    assert correlation(on.model_input, reference) > correlation(off.model_input, reference)
+    assert cv2.connectedComponents(on.binary_roi)[0] <= cv2.connectedComponents(
+        off.binary_roi)[0]
+
+
+_POOL, _POOL_LABELS = sample_digits(60, seed=12)
+DESCENDERS = _POOL[np.isin(_POOL_LABELS, (1, 4, 7, 9))][:6]
+"""Digits whose lowest part is a single stroke (1, 4, 7, 9)."""
+
+
+@pytest.mark.parametrize('index', range(len(DESCENDERS)))
+def test_a_bold_digit_running_out_of_the_box_is_read(index):
+    """Check: a big, bold digit whose stroke runs out of the box's bottom is kept whole.
+
+    The stroke crosses the border along about its own width, more than
+    ``MAX_BORDER_CONTACT`` of the side; the rest of the digit lies inside the box.
+    """
+    frame = render_digit(paper(), DESCENDERS[index], height=170, stroke=5,
+                         center=(ROI_X + 100, ROI_Y + 112))
+    whole = preprocessing.preprocess(
+        frame, preprocessing.PreprocessConfig(ignore_border_ink=False))
+    contact = np.count_nonzero(whole.digit_mask[-1])
+    assert contact > preprocessing.MAX_BORDER_CONTACT * 200, contact
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    np.testing.assert_array_equal(result.digit_mask, whole.digit_mask)
+
+
+def test_a_dark_band_reaching_across_the_box_is_still_not_a_digit():
+    """Check: a wide dark band entering from the side (desk, sleeve) stays ignored."""
+    frame = paper()
+    cv2.rectangle(frame, (ROI_X - 40, ROI_Y + 60), (ROI_X + 90, ROI_Y + 130), (40, 40, 40), -1)
+    assert preprocessing.preprocess(frame).is_empty
