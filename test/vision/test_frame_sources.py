@@ -82,6 +82,51 @@ def test_folder_source_ends_without_loop(tmp_path):
     assert source.read() is None
 
 
+def test_folder_source_keeps_decoded_frames_within_its_budget(tmp_path):
+    """Check: a looping folder's frames come from memory, up to the byte budget, read-only."""
+    write_folder(tmp_path / 'imgs', count=3)
+    frame_bytes = 160 * 120 * 3
+    everything = opened_source(str(tmp_path / 'imgs'), width=160, height=120,
+                               folder_cache_bytes=3 * frame_bytes)
+    first, again = ([everything.read() for _ in range(3)] for _ in range(2))
+    assert everything.cached_bytes == 3 * frame_bytes
+    for i, (frame, repeat) in enumerate(zip(first, again, strict=True)):
+        assert repeat.image is frame.image and not frame.image.flags.writeable
+        np.testing.assert_array_equal(repeat.image, colour_frame(i))
+
+    # Room for two frames: the first two are kept, the third is read from disk each pass.
+    partly = opened_source(str(tmp_path / 'imgs'), width=160, height=120,
+                           folder_cache_bytes=3 * frame_bytes - 1)
+    first, again = ([partly.read() for _ in range(3)] for _ in range(2))
+    assert partly.cached_bytes == 2 * frame_bytes
+    assert [a.image is b.image for a, b in zip(first, again, strict=True)] == [True, True, False]
+    np.testing.assert_array_equal(again[2].image, colour_frame(2))
+
+    uncached = opened_source(str(tmp_path / 'imgs'), width=160, height=120,
+                             folder_cache_bytes=0)
+    first, again = ([uncached.read() for _ in range(3)] for _ in range(2))
+    assert uncached.cached_bytes == 0 and not any(
+        a.image is b.image for a, b in zip(first, again, strict=True))
+
+
+def test_folder_cache_follows_the_files_on_disk(tmp_path):
+    """Check: a file replaced on disk is read again; a removed one is forgotten."""
+    folder = tmp_path / 'imgs'
+    write_folder(folder, count=3)
+    source = opened_source(str(folder), width=160, height=120)
+    [source.read() for _ in range(3)]
+    assert source.cached_bytes == 3 * 160 * 120 * 3
+    replaced = folder / 'img_01.png'
+    cv2.imwrite(str(replaced), colour_frame(7))
+    status = replaced.stat()  # a later modification time, whatever the clock's resolution
+    os.utime(replaced, ns=(status.st_atime_ns, status.st_mtime_ns + 10**9))
+    (folder / 'img_02.png').unlink()
+    frames = [source.read() for _ in range(2)]
+    np.testing.assert_array_equal(frames[0].image, colour_frame(0))
+    np.testing.assert_array_equal(frames[1].image, colour_frame(7))
+    assert source.cached_bytes == 2 * 160 * 120 * 3
+
+
 def test_frames_are_fitted_to_requested_size(tmp_path):
     """Check: frames are fitted to requested size."""
     write_folder(tmp_path / 'imgs', count=1)
@@ -230,11 +275,13 @@ def test_reconnecting_source_reports_end(tmp_path):
 
 
 def test_demo_source_holds_each_picture():
-    """Check: the demo repeats each picture hold_frames times, as copies."""
+    """Check: the demo repeats each picture hold_frames times, read-only (shared, not copied)."""
     with make_frame_source('demo', width=160, height=120, seed=2, hold_frames=3) as source:
         frames = [source.read() for _ in range(6)]
     np.testing.assert_array_equal(frames[0].image, frames[2].image)
-    assert frames[0].image is not frames[1].image
+    assert not any(frame.image.flags.writeable for frame in frames)
+    with pytest.raises(ValueError):
+        frames[0].image[0, 0] = 0  # a consumer cannot change the frames that follow
     assert frames[0].label == frames[1].label == frames[2].label
     assert not np.array_equal(frames[2].image, frames[3].image)
     assert [f.index for f in frames] == list(range(6))

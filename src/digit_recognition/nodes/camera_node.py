@@ -26,11 +26,12 @@ from digit_recognition.nodes.parameters import (
     ParameterSpec, ParameterTable, StartupParameterError)
 from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
-from digit_recognition.nodes.ros_image import array_to_image_msg
+from digit_recognition.nodes.ros_image import OutgoingImage
 from digit_recognition.vision.compressed_images import (
     COMPRESSIONS, DEFAULT_JPEG_QUALITY, encode_compressed)
 from digit_recognition.vision.frame_sources import (
-    CaptureThread, Frame, FrameSource, make_frame_source, ReconnectingSource)
+    CaptureThread, DEFAULT_FOLDER_CACHE_BYTES, Frame, FrameSource, make_frame_source,
+    ReconnectingSource)
 from digit_recognition.vision.health import FlowMonitor, HealthReport, Level
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
@@ -47,6 +48,11 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('frame_id', 'camera_optical_frame', 'frame_id of the published images'),
     ParameterSpec('loop', True, 'restart a video file or image folder at its end',
                   read_only=True),
+    ParameterSpec('folder_cache_mb', DEFAULT_FOLDER_CACHE_BYTES // 2**20,
+                  'image folder: MB of decoded frames kept in memory so that a looping '
+                  'folder is not read from disk again on every pass (0: read every frame '
+                  'from disk); cameras, video files and the demo are not affected',
+                  0, 65536, read_only=True),
     ParameterSpec('demo_hold_frames', 10, 'demo: frames each digit is held in view '
                   '(a person holds a card up for a moment)', 1, 1000, read_only=True),
     ParameterSpec('demo_empty_probability', 0.0, 'demo: share of frames with no digit',
@@ -91,12 +97,16 @@ class CameraNode(Node):
                     self.params['source'], self.params['width'], self.params['height'],
                     self.params['fps'], self.params['loop'], seed=self.params['demo_seed'],
                     empty_probability=self.params['demo_empty_probability'],
-                    hold_frames=self.params['demo_hold_frames'])
+                    hold_frames=self.params['demo_hold_frames'],
+                    folder_cache_bytes=self.params['folder_cache_mb'] * 2**20)
             except ValueError as error:
                 Node.destroy_node(self)
                 raise StartupParameterError(
                     f'{self.NODE_NAME}: parameter source: {error}') from None
         self._image_publisher = GuardedPublisher(self, Image, 'image_raw', RELIABLE_IMAGE_QOS)
+        self._outgoing_image = OutgoingImage()
+        # One header for every frame, its stamp refilled (see OutgoingImage).
+        self._header = Header()
         self._truth_publisher: Optional[GuardedPublisher] = None
         self._compressed_publisher: Optional[GuardedPublisher] = None
         if self.params['compressed_format'] != 'none':
@@ -194,13 +204,16 @@ class CameraNode(Node):
                                    'frames')
             self._reported_waiting = False
         self.flow.received()
-        self._publish(frame, Header(stamp=stamp.to_msg(), frame_id=self.params['frame_id']))
+        header = self._header
+        header.stamp.sec, header.stamp.nanosec = divmod(stamp.nanoseconds, 10**9)
+        header.frame_id = self.params['frame_id']
+        self._publish(frame, header)
 
     def _publish(self, frame: Frame, header: Header) -> None:
         published = True
         if self._image_publisher.get_subscription_count() > 0:
             published = self._image_publisher.publish(
-                array_to_image_msg(frame.image, 'bgr8', header))
+                self._outgoing_image.fill(frame.image, 'bgr8', header))
         published = self._publish_compressed(frame, header) and published
         if not published:
             self.flow.dropped('publish failed')

@@ -19,7 +19,7 @@ from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, LATCHED_QOS, PREDICTION_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
-    array_to_image_msg, image_msg_to_array, image_msg_to_bgr8, ImageFormatError)
+    image_msg_to_array, image_msg_to_bgr8, ImageFormatError, OutgoingImage)
 from digit_recognition.vision.batching import NO_DIGIT
 from digit_recognition.vision.health import FlowMonitor, HealthReport
 from digit_recognition.vision.overlay_drawing import draw_overlay
@@ -50,6 +50,7 @@ class OverlayNode(Node):
         super().__init__(self.NODE_NAME, **kwargs)
         self.params = ParameterTable(self, PARAMETERS)
         self._publisher = GuardedPublisher(self, Image, 'overlay', RELIABLE_IMAGE_QOS)
+        self._outgoing = OutgoingImage()
         self._prediction: Optional[DigitPrediction] = None
         self._prediction_time = 0.0
         self._threshold_image = None
@@ -127,7 +128,7 @@ class OverlayNode(Node):
             digit, confidence = self._prediction.digit, self._prediction.confidence
         drawn = draw_overlay(frame, self._roi, digit, confidence, self._fps,
                              inset_binary=self._threshold_image)
-        if self._publisher.publish(array_to_image_msg(drawn, 'bgr8', msg.header)):
+        if self._publisher.publish(self._outgoing.fill(drawn, 'bgr8', msg.header)):
             self.frames_drawn += 1
             self.flow.sent()
         else:

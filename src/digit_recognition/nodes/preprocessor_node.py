@@ -23,7 +23,7 @@ from digit_recognition.nodes.publishing import GuardedPublisher
 from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, LATCHED_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
-    array_to_image_msg, image_msg_to_bgr8, ImageFormatError)
+    image_msg_to_bgr8, ImageFormatError, OutgoingImage)
 from digit_recognition.vision.compressed_images import decode_compressed
 from digit_recognition.vision.health import FlowMonitor
 from digit_recognition.vision.preprocessing import (
@@ -88,6 +88,8 @@ class PreprocessorNode(Node):
         self._threshold_publisher = GuardedPublisher(
             self, Image, 'threshold_image', RELIABLE_IMAGE_QOS)
         self._roi_publisher = GuardedPublisher(self, RoiMsg, 'roi', LATCHED_QOS)
+        self._outgoing_input = OutgoingImage()
+        self._outgoing_threshold = OutgoingImage()
         self._last_roi: Optional[RegionOfInterest] = None
         self.frames_processed = 0
         self.frames_dropped = 0
@@ -169,11 +171,11 @@ class PreprocessorNode(Node):
                 f'region of interest clipped to the {width}x{height} image: '
                 f'{result.roi}', throttle_duration_sec=WARN_PERIOD_S)
         model_input = np.round(result.model_input * 255.0).astype(np.uint8)
-        self._input_publisher.publish(array_to_image_msg(model_input, 'mono8', header))
+        self._input_publisher.publish(self._outgoing_input.fill(model_input, 'mono8', header))
         self.flow.sent()
         if self._threshold_publisher.get_subscription_count() > 0:
             self._threshold_publisher.publish(
-                array_to_image_msg(result.binary_roi, 'mono8', header))
+                self._outgoing_threshold.fill(result.binary_roi, 'mono8', header))
         if result.roi != self._last_roi:
             self._last_roi = result.roi
             self._roi_publisher.publish(RoiMsg(

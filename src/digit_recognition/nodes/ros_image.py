@@ -8,11 +8,21 @@ Where ``cv_bridge`` imports (every ROS install) it does the conversion, as ROS u
 expect. Where it does not (the PyPI wheels on the build machines; the PyPI package
 ``cv-bridge`` is a ROS 1 port that breaks on numpy 2) the fallback views the received
 buffer without a copy, which is what cv_bridge's ``passthrough`` conversion does too,
-and copies outgoing pixels once, straight into the ``array.array`` the new message
+and copies outgoing pixels once, straight into the ``array.array`` the message
 already holds. Assigning ``msg.data`` instead would cost more: the generated setter
 checks a ``bytes`` or list value element by element (Humble), or copies even an
 ``array.array`` once more (Kilted, where field checks are off).
+
+A node that sends a stream of images fills one :class:`OutgoingImage` per publisher
+instead of building a message per frame: ``publish()`` has converted the message to
+its C form by the time it returns, so the same Python object can carry the next frame.
+That saves the generated constructors (``Image()`` builds a default ``Header`` and
+``Time`` even when a header is passed, in Python, field by field) and the allocation
+of a frame-sized buffer per frame.
 """
+
+import array
+from typing import Optional
 
 from digit_recognition.vision.image_encoding import (
     canonical_encoding, image_to_array, ImageFormatError, pack_array, to_bgr8)
@@ -28,7 +38,7 @@ except ImportError:  # no ROS install: the fallback below does the same conversi
 _BRIDGE = CvBridge() if CvBridge is not None else None
 
 __all__ = ['ImageFormatError', 'image_msg_to_array', 'image_msg_to_bgr8',
-           'array_to_image_msg']
+           'array_to_image_msg', 'OutgoingImage']
 
 
 def image_msg_to_array(msg: Image) -> np.ndarray:
@@ -73,3 +83,43 @@ def array_to_image_msg(pixels: np.ndarray, encoding: str, header: Header) -> Ima
                 step=geometry.step)
     msg.data.frombytes(flat)
     return msg
+
+
+class OutgoingImage:
+    """One ``Image`` message that a publisher sends again and again, refilled per frame.
+
+    Publish the message :meth:`fill` returns before calling it again; the message
+    changes under anyone who keeps it (rclpy's ``publish()`` does not).
+    """
+
+    def __init__(self) -> None:
+        """Start without a message; the first :meth:`fill` creates it."""
+        self._msg: Optional[Image] = None
+
+    def fill(self, pixels: np.ndarray, encoding: str, header: Header) -> Image:
+        """Return the message holding ``pixels`` and ``header`` (as :func:`array_to_image_msg`).
+
+        Raises:
+            ImageFormatError: if the array's shape or dtype does not fit ``encoding``.
+
+        """
+        geometry, flat = pack_array(pixels, encoding)
+        if _BRIDGE is not None:
+            return _BRIDGE.cv2_to_imgmsg(pixels, encoding=encoding, header=header)
+        msg = self._msg
+        if msg is None:
+            msg = self._msg = Image(header=header)
+        else:
+            msg.header = header
+        msg.height = geometry.height
+        msg.width = geometry.width
+        msg.encoding = geometry.encoding
+        msg.is_bigendian = geometry.is_bigendian
+        msg.step = geometry.step
+        data: array.array = msg.data
+        if len(data) == flat.size:
+            np.frombuffer(data, np.uint8)[:] = flat
+        else:
+            del data[:]
+            data.frombytes(flat)
+        return msg

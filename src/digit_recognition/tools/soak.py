@@ -29,7 +29,7 @@ import cv2
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.camera_node import CameraNode, PARAMETERS as CAMERA_PARAMETERS
 from digit_recognition.nodes.classifier_node import ClassifierNode
-from digit_recognition.nodes.node_runner import keep_image_memory, make_executor
+from digit_recognition.nodes.node_runner import make_executor, prepare_process
 from digit_recognition.nodes.pipeline import node_factories
 from digit_recognition.nodes.preprocessor_node import PreprocessorNode
 from digit_recognition.nodes.qos import PREDICTION_QOS
@@ -182,7 +182,7 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
 
     """
     result = SoakResult(frames_target=frames, rss_limit=rss_limit)
-    keep_image_memory()  # as every node process does (node_runner.run_nodes)
+    prepare_process()  # as every node process does (node_runner.run_nodes)
     temporary = None
     if frame_folder is None:
         temporary = tempfile.mkdtemp(prefix='digit_soak_')

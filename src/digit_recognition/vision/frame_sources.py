@@ -8,7 +8,8 @@
   width, height and fps;
 * a string containing ``'!'``: a GStreamer pipeline ending in ``appsink`` (e.g. a
   Jetson CSI camera with ``nvarguscamerasrc``), if OpenCV was built with GStreamer;
-* a directory: its ``.png`` / ``.jpg`` / ``.jpeg`` / ``.bmp`` images in name order;
+* a directory: its ``.png`` / ``.jpg`` / ``.jpeg`` / ``.bmp`` images in name order,
+  decoded frames kept in memory up to a byte budget (:class:`FolderSource`);
 * anything else: a video file.
 
 Reading contract, the same for every source: :meth:`FrameSource.read` returns a
@@ -23,6 +24,9 @@ its own and keeps only the newest frame, stamped when it was captured.
 Frames whose size differs from the requested ``width`` x ``height`` are scaled to
 cover that size, keeping their aspect ratio, and centre-cropped to it (no
 distortion of the digits); a width or height of 0 keeps the source's size.
+
+A frame's image may be shared with the source (the folder's cache, the demo's held
+picture) and is then read-only: copy it before drawing on it.
 """
 
 import abc
@@ -53,7 +57,7 @@ class Frame:
     """One frame from a source."""
 
     image: np.ndarray
-    """BGR uint8 ``(H, W, 3)``."""
+    """BGR uint8 ``(H, W, 3)``; may be read-only and shared with the source."""
     label: int | None = None
     """The true digit when the source knows it (demo: 0-9, or -1 for no digit)."""
     index: int = 0
@@ -200,25 +204,60 @@ class DemoSource(FrameSource):
 
     def _read(self) -> tuple | None:
         if self._held is None or self._held_count >= self._hold_frames:
-            self._held = self._generator.next_frame()
+            image, label = self._generator.next_frame()
+            # Delivered hold_frames times without a copy: read-only, so that a consumer
+            # cannot change the frames that follow.
+            image.setflags(write=False)
+            self._held = image, label
             self._held_count = 0
         self._held_count += 1
-        image, label = self._held
-        # A copy per delivery: consumers may draw on the frames they get.
-        return image.copy(), label
+        return self._held
+
+
+DEFAULT_FOLDER_CACHE_BYTES = 64 * 2**20
+"""Decoded frames a :class:`FolderSource` keeps in memory by default (about 70 VGA frames)."""
 
 
 class FolderSource(FrameSource):
-    """The images of a directory, in file name order."""
+    """The images of a directory, in file name order.
+
+    A looping folder (a replayed recording, a test set) would otherwise decode every
+    image from disk again on every pass. Its decoded, fitted frames are kept in memory
+    instead, up to ``cache_bytes``: the first frames that fit are kept, later ones are
+    read from disk each time (with a folder read in a cycle, evicting old frames for
+    new ones would keep none of them long enough to be read again). A kept frame is
+    used only while its file's modification time and size are unchanged, so a file
+    replaced on disk is read again; one removed fails as before.
+    """
 
     def __init__(self, path: str, width: int = 640, height: int = 480,
-                 loop: bool = True) -> None:
-        """Create a source for the images in ``path``; ``loop`` restarts at the end."""
+                 loop: bool = True, cache_bytes: int = DEFAULT_FOLDER_CACHE_BYTES) -> None:
+        """Create a source for the images in ``path``.
+
+        Args:
+            path: the directory.
+            width: frame width delivered (0: the image's own).
+            height: frame height delivered (0: the image's own).
+            loop: restart at the end instead of ending.
+            cache_bytes: bytes of decoded frames kept in memory; 0 reads every frame
+                from disk.
+
+        """
         super().__init__(width, height)
+        if cache_bytes < 0:
+            raise ValueError('cache_bytes must not be negative')
         self.path = path
         self.loop = loop
+        self.cache_bytes = int(cache_bytes)
         self._files: list[str] = []
         self._next = 0
+        self._cache: dict[str, tuple[tuple[int, int], np.ndarray]] = {}
+        self._cached_bytes = 0
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes of decoded frames held in memory now."""
+        return self._cached_bytes
 
     def describe(self) -> str:
         """Return ``'folder <path>'``."""
@@ -237,9 +276,19 @@ class FolderSource(FrameSource):
         if not self._files:
             raise SourceUnavailableError(f'no images in {self.path}')
         self._next = 0
+        self._forget_missing()
 
     def _close(self) -> None:
         self._files = []
+
+    def _forget_missing(self) -> None:
+        listed = set(self._files)
+        for path in [path for path in self._cache if path not in listed]:
+            self._forget(path)
+
+    def _forget(self, path: str) -> None:
+        _, image = self._cache.pop(path)
+        self._cached_bytes -= image.nbytes
 
     def _read(self) -> tuple | None:
         if self._next >= len(self._files):
@@ -250,10 +299,28 @@ class FolderSource(FrameSource):
             self._next = 0
             if not self._files:
                 raise SourceUnavailableError(f'no images left in {self.path}')
+            self._forget_missing()
         path = self._files[self._next]
-        image = cv2.imread(path, cv2.IMREAD_COLOR)
-        if image is None:
-            raise SourceUnavailableError(f'cannot read image {path}')
+        try:
+            status = os.stat(path)
+        except OSError as error:
+            raise SourceUnavailableError(f'cannot read image {path}: {error}') from error
+        version = (status.st_mtime_ns, status.st_size)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == version:
+            image = cached[1]
+        else:
+            if cached is not None:
+                self._forget(path)
+            image = cv2.imread(path, cv2.IMREAD_COLOR)
+            if image is None:
+                raise SourceUnavailableError(f'cannot read image {path}')
+            image = fit_frame(image, self.width, self.height)
+            if self._cached_bytes + image.nbytes <= self.cache_bytes:
+                image = np.ascontiguousarray(image)
+                image.setflags(write=False)
+                self._cache[path] = (version, image)
+                self._cached_bytes += image.nbytes
         self._next += 1
         return image, None
 
@@ -361,7 +428,8 @@ class CaptureSource(FrameSource):
 
 def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float = 30.0,
                       loop: bool = True, seed: int = 0, empty_probability: float = 0.0,
-                      hold_frames: int = 1) -> FrameSource:
+                      hold_frames: int = 1,
+                      folder_cache_bytes: int = DEFAULT_FOLDER_CACHE_BYTES) -> FrameSource:
     """Create the source a spec names (see the module docstring), without opening it.
 
     Args:
@@ -374,6 +442,7 @@ def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float
         seed: demo source's random seed.
         empty_probability: demo source's chance of a frame without a digit.
         hold_frames: demo source's number of frames each picture is repeated.
+        folder_cache_bytes: image folder's budget of decoded frames kept in memory.
 
     Raises:
         ValueError: on an empty spec.
@@ -392,7 +461,7 @@ def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float
     if spec.startswith('/dev/'):
         return CaptureSource(spec, CaptureSource.DEVICE, width, height, fps, loop)
     if os.path.isdir(spec) or spec.endswith(os.sep):
-        return FolderSource(spec, width, height, loop)
+        return FolderSource(spec, width, height, loop, cache_bytes=folder_cache_bytes)
     return CaptureSource(spec, CaptureSource.FILE, width, height, fps, loop)
 
 
@@ -484,6 +553,12 @@ class ReconnectingSource:
         self.source.close()
 
 
+SLOT_WAIT_S = 0.1
+"""Longest wait of a file, folder or demo capture thread for its frame to be taken
+(take() and stop() wake it at once; the timeout only bounds how late it notices that
+:attr:`CaptureThread.active` changed)."""
+
+
 class CaptureThread:
     """Reads a source on a thread of its own and keeps only the newest frame.
 
@@ -521,6 +596,8 @@ class CaptureThread:
         self._on_frame = on_frame
         self._slot: tuple[Frame, Any] | None = None
         self._lock = threading.Lock()
+        self._slot_free = threading.Condition(self._lock)
+        """Notified when the slot was emptied, or when stopping."""
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name='capture', daemon=True)
 
@@ -537,6 +614,7 @@ class CaptureThread:
         """Return the newest ``(frame, capture time)`` not taken yet, or None."""
         with self._lock:
             taken, self._slot = self._slot, None
+            self._slot_free.notify()
         return taken
 
     def stop(self, timeout: float = 5.0) -> bool:
@@ -546,6 +624,8 @@ class CaptureThread:
         itself and ends without calling ``on_frame`` again.
         """
         self._stopping.set()
+        with self._lock:
+            self._slot_free.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -562,7 +642,12 @@ class CaptureThread:
                 if self._slot is not None and not self.source.source.live:
                     # A file, folder or the demo waits for its reader, rather than
                     # reading frames nobody takes; a live camera keeps its frames fresh.
-                    self._stopping.wait(min(period, 0.001))
+                    # Woken by take() (or stop()), not by polling: a poll every
+                    # millisecond cost more CPU than reading a cached frame.
+                    with self._lock:
+                        self._slot_free.wait_for(
+                            lambda: self._slot is None or self._stopping.is_set(),
+                            timeout=SLOT_WAIT_S)
                     continue
                 frame = self.source.read()
                 if self._stopping.is_set():
