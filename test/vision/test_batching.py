@@ -155,9 +155,11 @@ def test_unstamped_frames_have_no_age():
 
 
 def test_the_frame_period_is_the_median_of_recent_intervals():
-    period = FramePeriod(window=5)
-    assert period.seconds is None
-    for time_s in (0.0, 0.1, 0.2, 5.0, 5.1, 5.2):
+    period = FramePeriod(window=5, min_intervals=4)
+    for time_s in (0.0, 0.1, 0.2, 5.0):
+        period.add(time_s)
+    assert period.seconds is None  # three intervals: not known yet
+    for time_s in (5.1, 5.2):
         period.add(time_s)
     assert period.seconds == pytest.approx(0.1)
     period.add(1.0)  # time went back: no interval; the next one counts from it

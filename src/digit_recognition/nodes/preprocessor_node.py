@@ -171,8 +171,10 @@ class PreprocessorNode(Node):
                 f'region of interest clipped to the {width}x{height} image: '
                 f'{result.roi}', throttle_duration_sec=WARN_PERIOD_S)
         model_input = np.round(result.model_input * 255.0).astype(np.uint8)
-        self._input_publisher.publish(self._outgoing_input.fill(model_input, 'mono8', header))
-        self.flow.sent()
+        if self._input_publisher.publish(self._outgoing_input.fill(model_input, 'mono8', header)):
+            self.flow.sent()
+        else:
+            self.flow.dropped('publish failed')
         if self._threshold_publisher.get_subscription_count() > 0:
             self._threshold_publisher.publish(
                 self._outgoing_threshold.fill(result.binary_roi, 'mono8', header))

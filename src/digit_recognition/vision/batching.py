@@ -39,6 +39,10 @@ for jitter, while frames from before a pause of a few periods are dropped."""
 PERIOD_WINDOW = 15
 """Recent frame intervals whose median is the frame period (half a second at 30 fps)."""
 
+PERIOD_MIN_INTERVALS = 4
+"""Intervals needed before the frame period is known: the first frames of a stream (a
+camera starting up) are spaced irregularly, and a median of two would follow them."""
+
 
 @dataclass
 class BatchEntry:
@@ -83,8 +87,16 @@ class FramePeriod:
     ``window`` frames.
     """
 
-    def __init__(self, window: int = PERIOD_WINDOW) -> None:
-        """Start with no stamps; ``window`` is the number of recent intervals kept."""
+    def __init__(self, window: int = PERIOD_WINDOW,
+                 min_intervals: int = PERIOD_MIN_INTERVALS) -> None:
+        """Start with no stamps.
+
+        Args:
+            window: the number of recent intervals kept.
+            min_intervals: the intervals needed before :attr:`seconds` is known.
+
+        """
+        self._min_intervals = min_intervals
         self._intervals: deque[float] = deque(maxlen=window)
         self._last_s: float | None = None
 
@@ -100,8 +112,10 @@ class FramePeriod:
 
     @property
     def seconds(self) -> float | None:
-        """The median of the recent intervals; None before the second frame."""
-        return statistics.median(self._intervals) if self._intervals else None
+        """The median of the recent intervals; None until ``min_intervals`` were seen."""
+        if len(self._intervals) < self._min_intervals:
+            return None
+        return statistics.median(self._intervals)
 
 
 class FrameBatcher:
