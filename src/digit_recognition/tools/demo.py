@@ -32,6 +32,11 @@ from sensor_msgs.msg import Image
 
 CONTACT_SHEET_FRAMES = 16
 HOLD_FRAMES = 10
+DEMO_BATCH_AGE_FRAMES = 30
+"""The demo's batch age limit in frame periods (1 s at 30 fps), instead of the automatic
+``batch_size + 2``: each card is held for two whole batches and judged against them, and
+one frame dropped for its age (a hiccup of a busy machine) would shift every later batch
+across two cards. Stale frames are dropped all the same after a longer pause."""
 SHEET_FRAME_ON_CARD = 9
 
 
@@ -153,7 +158,8 @@ def run_demo(frames: int = 600, fps: float = 30.0, backend: str = 'tflite',
         overrides = {
             'camera': {'source': 'demo', 'fps': fps, 'demo_seed': seed,
                        'demo_hold_frames': HOLD_FRAMES},
-            'classifier': {'backend': backend},
+            'classifier': {'backend': backend,
+                           'max_batch_age': DEMO_BATCH_AGE_FRAMES / fps},
         }
         factories = node_factories(overrides, context=context)
         cards = frames // HOLD_FRAMES
