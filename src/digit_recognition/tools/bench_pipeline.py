@@ -92,6 +92,11 @@ COUNTERS_PREFIX = 'BENCH-COUNTERS '
 INPUT_FPS = 30.0
 """Camera rate of the latency phase."""
 
+BENCH_FRAMES = 20
+BENCH_HOLD_FRAMES = 4
+"""The replayed folder: 5 pictures, each held for 4 frames. The camera keeps the decoded
+frames in memory (``folder_cache_mb``), so they are counted in its RSS."""
+
 FASTDDS_PROFILE = 'fastdds_large_images.xml'
 """The launch file's Fast DDS profile (shared memory large enough for camera frames)."""
 
@@ -722,8 +727,10 @@ def report(results: Sequence[Result], settings: Dict[str, Any],
         f'{settings["warmup"]:.0f} s warm-up, {settings["seconds"]:.0f} s at '
         f'{INPUT_FPS:.0f} fps, {settings["seconds"]:.0f} s at the maximum rate '
         f'({MAX_CAMERA_FPS:.0f} fps); figures are medians (min-max over the runs)',
-        '- input: 50 prepared 640x480 demo frames (BMP folder, looping) through the real '
-        'camera node; batches of 5',
+        f'- input: {BENCH_FRAMES} prepared 640x480 demo frames '
+        f'({BENCH_FRAMES // BENCH_HOLD_FRAMES} pictures, each held {BENCH_HOLD_FRAMES} frames; '
+        'BMP folder, looping) through the real camera node, which keeps them decoded in '
+        f'memory ({BENCH_FRAMES * 640 * 480 * 3 / 2**20:.0f} MB of its RSS); batches of 5',
         '- p50/p99: prediction arrival at a monitor node (another process) minus the camera '
         'stamp of the newest frame of its batch, at 30 fps',
         '- max frames/s: frames through preprocessor and classifier per second with the '
@@ -807,7 +814,7 @@ def run_bench(configs: Sequence[Config], runs: int, seconds: float, warmup: floa
     log(f'machine load before: {load_before}')
     work_dir = tempfile.mkdtemp(prefix='digit_bench_')
     frame_folder = os.path.join(work_dir, 'frames')
-    write_frame_folder(frame_folder, count=50)
+    write_frame_folder(frame_folder, count=BENCH_FRAMES, hold_frames=BENCH_HOLD_FRAMES)
     context = Context()
     rclpy.init(context=context)
     # A namespace of its own as well: other runs that happen to share the DDS domain
