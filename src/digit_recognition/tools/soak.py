@@ -94,6 +94,10 @@ class SoakResult:
     bad_frame_counts: int = 0
     rss_warm_mb: float = 0.0
     rss_end_mb: float = 0.0
+    cpu_ms_per_frame: float = float('nan')
+    """CPU time (user + system, all threads) per frame published after the warm-up."""
+    main_thread_cpu_ms_per_frame: float = float('nan')
+    """The part of :attr:`cpu_ms_per_frame` spent in the thread spinning the executor."""
     rss_limit: float = 0.05
     seconds: float = 0.0
     error: Optional[str] = None
@@ -148,6 +152,8 @@ class SoakResult:
             f'| predictions published / received | {self.predictions_published} / '
             f'{self.predictions_received} |',
             f'| duration | {self.seconds:.1f} s ({rate:.0f} frames/s published) |',
+            f'| CPU ms per frame after the warm-up (all threads / executor thread) | '
+            f'{self.cpu_ms_per_frame:.2f} / {self.main_thread_cpu_ms_per_frame:.2f} |',
             '', '| check | result | detail |', '| --- | --- | --- |']
         lines += [f'| {name} | {"PASS" if passed else "FAIL"} | {detail} |'
                   for name, passed, detail in self.checks]
@@ -158,6 +164,12 @@ class SoakResult:
 
 def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
+
+
+def _cpu_seconds() -> Tuple[float, float]:
+    """Return this process's CPU seconds (all threads) and the calling thread's."""
+    times = psutil.Process().cpu_times()
+    return times.user + times.system, time.thread_time()
 
 
 def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tflite',
@@ -225,12 +237,14 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
 
         deadline = started + timeout
         next_report = started + 10.0
+        warm_cpu = None
         try:
             while camera.frames_published < frames:
                 executor.spin_once(timeout_sec=0.1)
                 now = time.monotonic()
                 if not result.rss_warm_mb and camera.frames_published >= warmup_frames:
                     result.rss_warm_mb = _rss_mb()
+                    warm_cpu = (camera.frames_published,) + _cpu_seconds()
                 if progress and now >= next_report:
                     next_report = now + 10.0
                     progress(f'{camera.frames_published} frames published, '
@@ -239,6 +253,11 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
                 if now > deadline:
                     raise TimeoutError(f'stalled: {camera.frames_published} of {frames} frames '
                                        f'after {timeout:.0f} s')
+            if warm_cpu is not None:
+                process_s, thread_s = _cpu_seconds()
+                counted = max(1, camera.frames_published - warm_cpu[0])
+                result.cpu_ms_per_frame = (process_s - warm_cpu[1]) * 1000 / counted
+                result.main_thread_cpu_ms_per_frame = (thread_s - warm_cpu[2]) * 1000 / counted
             # Stop the input, then let what is in flight reach the end.
             executor.remove_node(camera)
             quiet_since, last = time.monotonic(), None
