@@ -1,8 +1,11 @@
 """Helpers for tests that run real nodes over DDS: spinning until something arrives."""
 
+import os
+from pathlib import Path
 import time
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
+from digit_recognition.nodes.launch_arguments import profile_variable
 from digit_recognition.nodes.preprocessor_node import (
     config_from_parameters, PARAMETERS as PREPROCESSOR_PARAMETERS)
 from digit_recognition.vision.batching import BatchEntry, DEFAULT_MIN_CONFIDENCE, predict_batch
@@ -80,3 +83,49 @@ def demo_frame_read_as_its_label(digit: Optional[int] = None,
         if combined.digit == label:
             return frame, int(label)
     raise LookupError(f'no demo frame of seed {seed} is classified as its label {digit}')
+
+
+REFUSING_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
+<profiles xmlns="http://www.eprosima.com">
+    <participant profile_name="short_lease" is_default_profile="true">
+        <rtps>
+            <builtin>
+                <discovery_config>
+                    <leaseDuration><sec>{lease_s}</sec></leaseDuration>
+                    <leaseAnnouncement><sec>1</sec></leaseAnnouncement>
+                </discovery_config>
+            </builtin>
+        </rtps>
+    </participant>
+    <data_writer profile_name="{topic}">
+        <topic>
+            <resourceLimitsQos>
+                <extra_samples>0</extra_samples>
+            </resourceLimitsQos>
+        </topic>
+        <qos>
+            <reliability>
+                <max_blocking_time><sec>0</sec><nanosec>10000000</nanosec></max_blocking_time>
+            </reliability>
+        </qos>
+    </data_writer>
+</profiles>
+"""
+
+
+def refusing_environment(path: Path, topic: str, lease_s: int = 20) -> Dict[str, str]:
+    """Return an environment whose Fast DDS refuses publishes on ``topic`` once a reader lags.
+
+    Fast DDS refuses a publish ("cannot publish data", ``RCLError`` in rclpy) when the
+    writer has no free sample: its KEEP_LAST history holds only samples a RELIABLE
+    reader has not acknowledged. By default a writer keeps one spare sample and then
+    overwrites the oldest, so a refusal is rare and a matter of timing; the profile
+    written to ``path`` gives the writer of ``topic`` (rmw_fastrtps looks profiles up
+    by the topic's full name) no spare sample and at most 10 ms to wait for one, so it
+    refuses as soon as a reader stops acknowledging. A participant whose process stops
+    is forgotten after ``lease_s`` seconds (Fast DDS's default: 20).
+    """
+    path.write_text(REFUSING_PROFILE.format(topic=topic, lease_s=lease_s))
+    env = dict(os.environ)
+    env[profile_variable(os.environ)] = str(path)
+    return env

@@ -1,14 +1,9 @@
 """A reader that makes the middleware refuse publishes: the node counts, warns, goes on.
 
-Fast DDS refuses a publish ("cannot publish data", ``RCLError`` in rclpy) when the
-writer has no free sample left: its KEEP_LAST history holds only samples a RELIABLE
-reader has not acknowledged, and a writer keeps unacknowledged samples. By default a
-writer has one spare sample and then overwrites the oldest, so such a refusal is rare
-and depends on timing; a Fast DDS profile for the node's output topic alone with no
-spare sample (``extra_samples`` 0) and a short ``max_blocking_time`` makes it certain
-as soon as a reader stops acknowledging. Here that reader is another process stopped
-with SIGSTOP, as a remote viewer on a dead link or a debugger would; the node under
-test is the real node, run as its own process with that profile. Then the reader is
+The overlay node runs as its own process with a Fast DDS profile under which its
+``overlay`` writer refuses publishes as soon as a RELIABLE reader stops acknowledging
+(:func:`ros_test_utils.refusing_environment`). That reader is another process stopped
+with SIGSTOP, as a remote viewer on a dead link or in a debugger would be. Then it is
 killed: once its participant's lease ends, the writer forgets it and publishes again,
 however busy the machine is.
 
@@ -18,7 +13,6 @@ stuck after the reader went, on a busy machine; that is the test profile's doing
 a state of the defaults.
 """
 
-import os
 import re
 import select
 import signal
@@ -29,48 +23,18 @@ from typing import Dict
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
 from digit_recognition.nodes.diagnostics import DIAGNOSTICS_TOPIC
-from digit_recognition.nodes.launch_arguments import profile_variable
 from digit_recognition.nodes.node_runner import WARN_PERIOD_S
 from digit_recognition.nodes.qos import DIAGNOSTICS_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from ros_test_utils import spin_until
+from ros_test_utils import refusing_environment, spin_until
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-PROFILES = """<?xml version="1.0" encoding="UTF-8" ?>
-<profiles xmlns="http://www.eprosima.com">
-    <participant profile_name="short_lease" is_default_profile="true">
-        <rtps>
-            <builtin>
-                <discovery_config>
-                    <leaseDuration><sec>{lease_s}</sec></leaseDuration>
-                    <leaseAnnouncement><sec>1</sec></leaseAnnouncement>
-                </discovery_config>
-            </builtin>
-        </rtps>
-    </participant>
-    <data_writer profile_name="{topic}">
-        <topic>
-            <resourceLimitsQos>
-                <extra_samples>0</extra_samples>
-            </resourceLimitsQos>
-        </topic>
-        <qos>
-            <reliability>
-                <max_blocking_time><sec>0</sec><nanosec>10000000</nanosec></max_blocking_time>
-            </reliability>
-        </qos>
-    </data_writer>
-</profiles>
-"""
-"""The writer of ``{topic}`` (rmw_fastrtps looks a profile up by the topic's full name)
-keeps no spare sample and waits at most 10 ms for one; a participant whose process
-stops is forgotten after ``{lease_s}`` seconds (Fast DDS's default: 20)."""
-
 LEASE_S = 10
+"""Seconds after which the overlay's Fast DDS forgets a stopped viewer."""
 
 READER = r"""
 import sys
@@ -102,10 +66,7 @@ def overlay_status(array: DiagnosticArray, statuses: Dict[str, str]) -> None:
 
 def test_a_reader_that_stops_acknowledging_makes_publishes_fail_and_the_overlay_goes_on(
         ros_context, tmp_path):
-    profile = tmp_path / 'no_spare_sample.xml'
-    profile.write_text(PROFILES.format(topic='/overlay', lease_s=LEASE_S))
-    env = dict(os.environ)
-    env[profile_variable(os.environ)] = str(profile)
+    env = refusing_environment(tmp_path / 'refusing.xml', '/overlay', LEASE_S)
     log = tmp_path / 'overlay.log'
     with open(log, 'w') as stderr:
         overlay = subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.overlay_node'],

@@ -3,6 +3,7 @@
 Stale batches: test_batch_age.py; refused publishes: test_refused_publish.py.
 """
 
+import re
 import select
 import signal
 import subprocess
@@ -27,7 +28,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
-from ros_test_utils import spin_until
+from ros_test_utils import refusing_environment, spin_until
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -194,13 +195,15 @@ rclpy.spin(node)
 def test_a_stalled_remote_reader_does_not_stop_or_kill_the_pipeline(ros_context, tmp_path):
     """A RELIABLE viewer in another process stops reading (SIGSTOP): predictions go on.
 
-    Its writers' histories fill up with frames it never acknowledges; a publish the
-    middleware refuses would be counted and logged by every node, never raised.
+    Its writers' histories fill up with frames it never acknowledges. The overlay's
+    writer is made to refuse publishes then (:func:`refusing_environment`): in the one
+    process of ``pipeline`` the refusals are logged, and the other three nodes go on.
     """
     log = tmp_path / 'pipeline.log'
+    env = refusing_environment(tmp_path / 'refusing.xml', '/overlay')
     with open(log, 'w') as stderr:
         pipeline = subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.pipeline',
-                                     '--source', 'demo'], stderr=stderr)
+                                     '--source', 'demo'], env=env, stderr=stderr)
     viewer = subprocess.Popen([sys.executable, '-c', STALLED_READER], stdout=subprocess.PIPE,
                               text=True)
     probe = Node('stall_probe', context=ros_context)
@@ -214,6 +217,9 @@ def test_a_stalled_remote_reader_does_not_stop_or_kill_the_pipeline(ros_context,
             f'the viewer got no frames:\n{log.read_text()}'
         viewer.send_signal(signal.SIGSTOP)
         stalled_at = len(predictions)
+        assert spin_until(executor, lambda: re.search(
+            r'\[overlay\]: could not publish on /overlay .*cannot publish data', log.read_text()),
+            timeout=15.0), f'no refused publish within the viewer\'s lease:\n{log.read_text()}'
         assert spin_until(executor, lambda: len(predictions) >= stalled_at + 20, timeout=90.0), \
             f'predictions stopped with the reader stalled:\n{log.read_text()}'
         assert pipeline.poll() is None, log.read_text()
