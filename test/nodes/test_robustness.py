@@ -219,7 +219,7 @@ def test_a_stalled_remote_reader_does_not_stop_or_kill_the_pipeline(ros_context,
         stalled_at = len(predictions)
         assert spin_until(executor, lambda: re.search(
             r'\[overlay\]: could not publish on /overlay .*cannot publish data', log.read_text()),
-            timeout=15.0), f'no refused publish within the viewer\'s lease:\n{log.read_text()}'
+            timeout=15.0), 'no refused publish within the lease of the viewer:\n' + log.read_text()
         assert spin_until(executor, lambda: len(predictions) >= stalled_at + 20, timeout=90.0), \
             f'predictions stopped with the reader stalled:\n{log.read_text()}'
         assert pipeline.poll() is None, log.read_text()
