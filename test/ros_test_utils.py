@@ -2,6 +2,8 @@
 
 import os
 from pathlib import Path
+import signal
+import subprocess
 import time
 from typing import Callable, Dict, Optional, Tuple
 
@@ -129,3 +131,16 @@ def refusing_environment(path: Path, topic: str, lease_s: int = 20) -> Dict[str,
     env = dict(os.environ)
     env[profile_variable(os.environ)] = str(path)
     return env
+
+
+def stop_viewer_then_node(viewer: subprocess.Popen, node: subprocess.Popen) -> int:
+    """End a test with a stopped (SIGSTOP) viewer: kill it, Ctrl-C the node; its exit code.
+
+    The viewer is resumed first, so that the kill is delivered however it was stopped.
+    """
+    viewer.send_signal(signal.SIGCONT)
+    viewer.kill()
+    viewer.wait(timeout=10)
+    if node.poll() is None:
+        node.send_signal(signal.SIGINT)
+    return node.wait(timeout=30)

@@ -29,7 +29,7 @@ from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from ros_test_utils import refusing_environment, spin_until
+from ros_test_utils import refusing_environment, spin_until, stop_viewer_then_node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -119,12 +119,7 @@ def test_a_reader_that_stops_acknowledging_makes_publishes_fail_and_the_overlay_
             f'the overlay did not flow again after the viewer went:\n{log.read_text()}'
         assert overlay.poll() is None, log.read_text()
     finally:
-        viewer.send_signal(signal.SIGCONT)
-        viewer.kill()
-        viewer.wait(timeout=10)
-        if overlay.poll() is None:
-            overlay.send_signal(signal.SIGINT)
-        code = overlay.wait(timeout=30)
+        code = stop_viewer_then_node(viewer, overlay)
         executor.shutdown()
         probe.destroy_node()
     assert code == 0, log.read_text()

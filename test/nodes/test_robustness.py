@@ -28,7 +28,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
-from ros_test_utils import refusing_environment, spin_until
+from ros_test_utils import refusing_environment, spin_until, stop_viewer_then_node
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -224,12 +224,7 @@ def test_a_stalled_remote_reader_does_not_stop_or_kill_the_pipeline(ros_context,
             f'predictions stopped with the reader stalled:\n{log.read_text()}'
         assert pipeline.poll() is None, log.read_text()
     finally:
-        viewer.send_signal(signal.SIGCONT)
-        viewer.kill()
-        viewer.wait(timeout=10)
-        if pipeline.poll() is None:
-            pipeline.send_signal(signal.SIGINT)
-        code = pipeline.wait(timeout=30)
+        code = stop_viewer_then_node(viewer, pipeline)
         executor.shutdown()
         probe.destroy_node()
     assert code == 0, log.read_text()
