@@ -50,6 +50,16 @@ def test_evaluation_writers_are_not_training_writers():
     assert field_writers.FIRST_EVALUATION_WRITER > 1000
 
 
+def test_only_training_writers_use_the_training_only_variants():
+    """Check: serif "1"s and the like are for training; evaluation writers never use them."""
+    first = field_writers.FIRST_EVALUATION_WRITER
+    for digit in range(10):
+        base = field_writers.StrokeWriter(first).variants(digit)
+        assert all(field_writers.StrokeWriter(first + k).variants(digit) == base
+                   for k in range(5))
+    assert field_writers.StrokeWriter(0).variants(1) > field_writers.StrokeWriter(first).variants(1)
+
+
 def test_writers_draw_every_digit_as_ink():
     """Check: each synthetic writer and the Hershey fonts give a digit-sized ink image."""
     rng = np.random.default_rng(0)

@@ -82,27 +82,28 @@ def test_report_names_the_camera_examples(trained):
     assert camera['scenes'] == 150
     assert 0 < camera['train_no_digit'] < camera['train_examples'] < 300
     assert 0.0 <= camera['validation_no_digit_recall'] <= 1.0
-    assert report['init_model'] is None
+    assert report['started_from'] == 'random weights'
     # The rendered examples were cached for the next run.
     assert len(list((trained / 'cache').glob('camera_*.npz'))) == 1
 
 
-def test_start_from_a_digits_only_model_adds_the_no_digit_output(tmp_path):
-    import keras
-
-    old = keras.Sequential(list(training.build_model().layers[:-1])
-                           + [keras.layers.Dense(10, activation='softmax',
-                                                 name='probabilities')])
-    old.build((None, 28, 28, 1))
-    path = tmp_path / 'digits_only.keras'
-    old.save(path)
-    model = training.build_model()
-    training._start_from(model, str(path))
-    kernel, bias = model.layers[-1].get_weights()
-    old_kernel, old_bias = old.layers[-1].get_weights()
-    np.testing.assert_array_equal(kernel[:, :10], old_kernel)
-    np.testing.assert_array_equal(bias[:10], old_bias)
-    assert bias[10] < bias[:10].min() and not kernel[:, 10].any()
+def test_camera_cache_name_changes_with_what_decides_the_examples(tmp_path, mnist_dir):
+    images = load_mnist_test(mnist_dir).images[:20]
+    labels = load_mnist_test(mnist_dir).labels[:20]
+    source = tmp_path / 'preprocessing.py'
+    source.write_text('MIN_CONTRAST = 16\n')
+    name = training.camera_cache_name(300, 5, images, labels, [source])
+    assert name.startswith('camera_300_5_20_') and name.endswith('.npz')
+    assert training.camera_cache_name(300, 5, images, labels, [source]) == name
+    others = {training.camera_cache_name(301, 5, images, labels, [source]),
+              training.camera_cache_name(300, 6, images, labels, [source]),
+              training.camera_cache_name(300, 5, images[::-1], labels, [source])}
+    source.write_text('MIN_CONTRAST = 24\n')
+    others.add(training.camera_cache_name(300, 5, images, labels, [source]))
+    assert len(others) == 4 and name not in others
+    # By default the preprocessor's own code is part of the fingerprint.
+    sources = [path.name for path in training._camera_example_sources()]
+    assert 'preprocessing.py' in sources and 'field_scenes.py' in sources
 
 
 def test_camera_augmentation_turns_only_negatives(mnist_dir):
@@ -131,6 +132,20 @@ def test_augment_is_seeded_and_keeps_the_contract(mnist_dir):
     assert np.median(first.sum(axis=(1, 2, 3)) / original.sum(axis=(1, 2, 3))) > 0.6
 
 
+def test_hard_condition_augmentation_keeps_the_digit(mnist_dir):
+    """Faded sides, broken strokes and specks change digits but keep most of their ink."""
+    images = load_mnist_test(mnist_dir).images[:64]
+    img = images[0].astype(np.float32) / 255.0
+    broken = img.copy()
+    training._break_strokes(broken, np.array([0.1, 0.6]))
+    assert 0.7 * img.sum() < broken.sum() < img.sum()
+    mask = training._fade_mask(0.0, 4.0, 0.25)
+    assert mask[:, :18].min() == 1.0 and mask[:, 18:].max() == 0.25
+    out = training.augment(images, np.random.default_rng(3))
+    ink = (images / 255.0).sum(axis=(1, 2))
+    assert np.all(out[..., 0].sum(axis=(1, 2)) > 0.4 * ink)
+
+
 def test_augment_can_be_a_no_op(mnist_dir):
     images = load_mnist_test(mnist_dir).images[:10]
     clean = training.augment(images, np.random.default_rng(0), clean_fraction=1.0)
@@ -142,6 +157,8 @@ def test_bad_arguments_are_rejected():
         training.parse_args(['--epochs', '0'])
     with pytest.raises(SystemExit):
         training.parse_args(['--train-limit', '-5'])
+    with pytest.raises(SystemExit):
+        training.parse_args(['--workers', '0'])
 
 
 def test_runs_as_module():

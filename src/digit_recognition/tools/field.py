@@ -128,7 +128,8 @@ def _field_spec(condition: str, position: int,
 
 def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
                         mnist_labels: np.ndarray, negative_share: float = 0.5,
-                        writers: int = 400, workers: int = 1
+                        writers: int = 400, workers: int = 1,
+                        tier_shares: tuple[float, float, float] = (0.2, 0.4, 0.4)
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Camera-like training examples as the preprocessor hands them over.
 
@@ -147,14 +148,15 @@ def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
         negative_share: share of scenes without a digit.
         writers: number of synthetic training writers (seeds ``0 .. writers - 1``).
         workers: processes to render in; the result does not depend on it.
+        tier_shares: shares of the clean, realistic and hard tiers among the scenes.
 
     Returns:
         ``(images uint8 (M, 28, 28), labels (M,))``; label 10 means "no digit".
 
     """
     chunks = [(start, min(count, start + 500)) for start in range(0, count, 500)]
-    args = [(first, last, seed, mnist_images, mnist_labels, negative_share, writers)
-            for first, last in chunks]
+    args = [(first, last, seed, mnist_images, mnist_labels, negative_share, writers,
+             tier_shares) for first, last in chunks]
     if workers > 1 and len(chunks) > 1:
         import multiprocessing
         with multiprocessing.get_context('spawn').Pool(workers) as pool:
@@ -168,12 +170,12 @@ def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
 
 
 def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
-                  mnist_labels: np.ndarray, negative_share: float,
-                  writers: int) -> tuple[np.ndarray, np.ndarray]:
+                  mnist_labels: np.ndarray, negative_share: float, writers: int,
+                  tier_shares: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     images, labels = [], []
     for index in range(first, last):
         rng = np.random.default_rng((seed, 7, index))
-        spec = field_scenes.SceneSpec(tier=field_scenes.TIERS[int(rng.choice(3, p=(.2, .4, .4)))])
+        spec = field_scenes.SceneSpec(tier=field_scenes.TIERS[int(rng.choice(3, p=tier_shares))])
         label = NO_DIGIT
         if rng.random() < negative_share:
             if rng.random() < 0.6:

@@ -8,7 +8,9 @@ for training (:mod:`digit_recognition.tools.training`):
   1, 4, 7 and 9 they write); each digit is a skeleton of strokes through control
   points, jittered per writer and per sample, smoothed (Catmull-Rom) and drawn with
   a round pen. Writer seeds below :data:`FIRST_EVALUATION_WRITER` are for training,
-  the others for evaluation, so the writers measured on are never trained on.
+  the others for evaluation, so the writers measured on are never trained on; training
+  writers also use variants evaluation writers never write (serif and flagged "1"s,
+  crossed "7"s: :data:`_TRAINING_ONLY_SKELETONS`).
 * :func:`hershey_digit` - OpenCV's built-in Hershey vector fonts (script, simplex,
   complex, italic), slanted and rotated at random. Used for evaluation only.
 
@@ -71,6 +73,25 @@ _SKELETONS: dict[int, list[list[list]]] = {
 }
 
 
+_TRAINING_ONLY_SKELETONS: dict[int, list[list[list]]] = {
+    1: [[[_SHARP, (0.12, 0.32), (0.55, 0.0), (0.55, 1.0)], [_SHARP, (0.2, 1.0), (0.9, 1.0)]],
+        [[(0.22, 0.2), (0.42, 0.12), (0.55, 0.0)], [_SHARP, (0.55, 0.0), (0.55, 1.0)],
+         [_SHARP, (0.38, 1.0), (0.72, 1.0)]],
+        [[_SHARP, (0.3, 0.14), (0.55, 0.0), (0.55, 1.0)], [_SHARP, (0.3, 1.0), (0.8, 1.0)],
+         [_SHARP, (0.4, 0.0), (0.55, 0.0)]],
+        [[_SHARP, (0.05, 0.42), (0.6, 0.0), (0.6, 1.0)]]],
+    7: [[[_SHARP, (0.05, 0.18), (0.05, 0.02), (0.95, 0.0), (0.4, 1.0)],
+         [_SHARP, (0.3, 0.52), (0.88, 0.48)]],
+        [[(0.05, 0.02), (0.5, 0.04), (0.95, 0.0)], [(0.95, 0.0), (0.62, 0.45), (0.5, 1.0)]]],
+    4: [[[_SHARP, (0.68, 0.0), (0.05, 0.68), (0.98, 0.68)], [_SHARP, (0.68, 0.0), (0.68, 1.0)],
+         [_SHARP, (0.5, 1.0), (0.85, 1.0)]]],
+    2: [[[(0.08, 0.25), (0.35, 0.0), (0.75, 0.05), (0.85, 0.3), (0.5, 0.65), (0.08, 1.0)],
+         [(0.08, 1.0), (0.25, 0.88), (0.45, 0.95), (0.95, 0.98)]]],
+}
+"""Variants only training writers use (flagged and serif "1"s, crossed and curved "7"s,
+a serif "4", a looped "2"), so that evaluation writers stay exactly as they were."""
+
+
 def _catmull_rom(points: np.ndarray, samples: int = 8) -> np.ndarray:
     """Smooth a polyline through its points (centripetal-free, uniform Catmull-Rom)."""
     if len(points) < 3:
@@ -104,6 +125,21 @@ class StrokeWriter:
         self._shake = float(rng.uniform(0.01, 0.05))
         self._style_jitter = rng.normal(0.0, rng.uniform(0.02, 0.06), (10, 4, 16, 2))
         self._variant = {d: int(rng.integers(len(v))) for d, v in _SKELETONS.items()}
+        self._variants = _SKELETONS
+        if self.seed < FIRST_EVALUATION_WRITER:
+            # Drawn after the style above, so that a writer's style does not depend on it.
+            self._variants = {d: v + _TRAINING_ONLY_SKELETONS.get(d, [])
+                              for d, v in _SKELETONS.items()}
+            for d, extra in _TRAINING_ONLY_SKELETONS.items():
+                if rng.random() < 0.5:
+                    self._variant[d] = len(_SKELETONS[d]) + int(rng.integers(len(extra)))
+            if rng.random() < 0.2:
+                # A bold pen (or a bold printed hand), thicker than any evaluation writer's.
+                self._thickness = float(rng.uniform(0.14, 0.24))
+
+    def variants(self, digit: int) -> int:
+        """Return how many ways of writing ``digit`` this writer may use."""
+        return len(self._variants[digit])
 
     def draw(self, digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
         """Write ``digit`` about ``height`` pixels tall; ``float32`` ink coverage, cropped.
@@ -114,9 +150,10 @@ class StrokeWriter:
             rng: per-sample randomness (small variations between two writings).
 
         """
-        variant = _SKELETONS[digit][self._variant[digit]]
+        variants = self._variants[digit]
+        variant = variants[self._variant[digit]]
         if rng.random() < 0.15:
-            variant = _SKELETONS[digit][int(rng.integers(len(_SKELETONS[digit])))]
+            variant = variants[int(rng.integers(len(variants)))]
         scale = float(height)
         width = self._aspect * rng.uniform(0.9, 1.1) * scale
         slant = self._slant + rng.normal(0.0, 0.05)

@@ -13,12 +13,14 @@ The model has eleven outputs: the digits 0-9 and "no digit" (see
   preprocessor lets through is kept, so the model learns exactly the blobs it must
   reject. They are rendered once and cached (``--camera-cache``).
 
-The shipped model was fine-tuned, from the repository root, from the digits-only model
-shipped before it (``digit_cnn.keras`` of commit 8edb9f0, MNIST alone, 20 epochs)::
+The shipped model is trained from random weights by ``make train``, from the repository
+root::
 
-    PYTHONPATH=src python -m digit_recognition.tools.training --data-dir ../shared/data/mnist \
-        --init-model <digits-only digit_cnn.keras> --epochs 5 --learning-rate 5e-4 \
-        --output-dir src/digit_recognition/vision/models
+    scripts/with_env.sh python -m digit_recognition.tools.training \
+        --data-dir ../shared/data/mnist --output-dir src/digit_recognition/vision/models
+
+(every other setting is its default: :func:`parse_args`). The learning rate warms up
+for an epoch and then follows a cosine decay.
 
 After training, the "no digit" output is calibrated on MNIST digits held out of
 training (:func:`calibrate_no_digit`).
@@ -38,6 +40,7 @@ blurred, noisy, and often near-binary (the preprocessor thresholds before resizi
 
 import argparse
 from collections.abc import Sequence
+import hashlib
 import json
 import math
 import os
@@ -97,9 +100,35 @@ def build_model() -> Any:
         name='digit_cnn')
 
 
+_MAX_BREAKS = 4
+_MAX_SPECKS = 5
+_GRID_Y, _GRID_X = np.mgrid[0:INPUT_SIDE, 0:INPUT_SIDE].astype(np.float32) - _CENTRE
+
+
+def _fade_mask(normal: float, offset: float, level: float) -> np.ndarray:
+    """Ones, except ``level`` beyond a line ``offset`` pixels from the centre."""
+    beyond = _GRID_X * np.cos(normal) + _GRID_Y * np.sin(normal) > offset
+    return np.where(beyond, np.float32(level), np.float32(1.0))
+
+
+def _break_strokes(img: np.ndarray, where: np.ndarray) -> None:
+    """Cut the strokes in place at ink pixels picked by ``where`` (fractions in [0, 1))."""
+    ink = np.flatnonzero(img > 0.5)
+    if len(ink) < 40:
+        return
+    for pick in where:
+        y, x = divmod(int(ink[int(pick * len(ink))]), INPUT_SIDE)
+        img[max(0, y - 1):y + 2, max(0, x - 1):x + 2] = 0.0
+
+
 def augment(images: np.ndarray, rng: np.random.Generator,
             clean_fraction: float = 0.15) -> np.ndarray:
     """Distort MNIST digits the way camera digits differ from them after preprocessing.
+
+    Shifts, rotations, scale, thinner and thicker strokes, blur, noise and
+    binarisation at a random threshold; and what hard conditions do to a digit: a
+    shadow edge or glare fading part of it, ink broken apart and specks around it in
+    noisy dark frames.
 
     Args:
         images: ``uint8 (N, 28, 28)`` MNIST-style images.
@@ -124,6 +153,16 @@ def augment(images: np.ndarray, rng: np.random.Generator,
     blur_sigma = np.where(rng.random(n) < 0.4, rng.uniform(0.3, 1.0, n), 0.0)
     noise_std = np.where(rng.random(n) < 0.5, rng.uniform(0.0, 0.06, n), 0.0)
     noise = rng.standard_normal(out.shape).astype(np.float32)
+    # A hard shadow edge or a glare spot across the digit: one side's ink fades.
+    fade = rng.random(n) < 0.12
+    fade_normal = rng.uniform(0.0, 2 * np.pi, n)
+    fade_offset = rng.uniform(3.0, 8.0, n)
+    fade_level = rng.uniform(0.0, 0.7, n)
+    # Noisy dark frames: the ink breaks apart, and specks lie around it.
+    breaks = np.where(rng.random(n) < 0.2, rng.integers(1, _MAX_BREAKS + 1, n), 0)
+    break_at = rng.random((n, _MAX_BREAKS))
+    specks = np.where(rng.random(n) < 0.15, rng.integers(1, _MAX_SPECKS + 1, n), 0)
+    speck_at = rng.integers(2, INPUT_SIDE - 2, (n, _MAX_SPECKS, 2))
 
     for i in np.flatnonzero(distort):
         img = out[i]
@@ -131,6 +170,15 @@ def augment(images: np.ndarray, rng: np.random.Generator,
         matrix[:, 2] += shift[i]
         img = cv2.warpAffine(img, matrix, (INPUT_SIDE, INPUT_SIDE), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        if fade[i]:
+            faded = img * _fade_mask(fade_normal[i], fade_offset[i], fade_level[i])
+            # Fading most of a digit would make it another digit, or none.
+            if faded.sum() >= 0.8 * img.sum():
+                img = faded
+        if breaks[i]:
+            _break_strokes(img, break_at[i, :breaks[i]])
+        for x, y in speck_at[i, :specks[i]]:
+            img[y:y + 1 + (x + y) % 2, x:x + 1 + (x + y) % 2] = 1.0
         if stroke[i] < 0.2:
             img = cv2.dilate(img, _SMALL_KERNEL)
         elif stroke[i] < 0.35:
@@ -374,7 +422,7 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
         '| camera examples (of them "no digit") | '
         f"{report['camera']['train_examples']} "
         f"({report['camera']['train_no_digit']}) |",
-        f"| started from | {report['init_model'] or 'random weights'} |",
+        f"| started from | {report['started_from']} |",
         '| "no digit" bias shift (calibrated on '
         f"{report['calibration_images']} held-out MNIST digits) | "
         f"{report['no_digit_bias_shift']} |",
@@ -416,21 +464,56 @@ CAMERA_SEED_OFFSET = 1000
 CAMERA_VALIDATION_SHARE = 0.1
 """Share of the camera examples held out to report on."""
 
+CAMERA_TIER_SHARES = (0.15, 0.35, 0.5)
+"""Shares of clean, realistic and hard scenes among the camera examples: the hard tier
+(pencil, hard shadow edges, glare, dark noisy frames) is where the misses are."""
+
+
+def _camera_example_sources() -> list[Path]:
+    """Source files whose code decides what the camera examples are."""
+    from digit_recognition.tools import field, field_scenes, field_writers
+    from digit_recognition.vision import model_contract, preprocessing
+
+    return [Path(module.__file__) for module in (
+        preprocessing, model_contract, field_scenes, field_writers, field)]
+
+
+def camera_cache_name(scenes: int, seed: int, images: np.ndarray, labels: np.ndarray,
+                      sources: Sequence[Path] | None = None) -> str:
+    """Name of the cache file of the camera examples rendered from these inputs.
+
+    The name holds the scene count and seed and a fingerprint of everything else
+    that decides the examples: the MNIST digits shown, the code of the scene
+    generator, the writers and the preprocessor with its default parameters
+    (``sources``, default: their modules' files) and the OpenCV and NumPy versions
+    that render them. A changed preprocessor never reuses examples it did not make.
+    """
+    digest = hashlib.sha256()
+    for path in sources if sources is not None else _camera_example_sources():
+        digest.update(Path(path).name.encode())
+        digest.update(Path(path).read_bytes())
+    digest.update(f'{cv2.__version__} {np.__version__}'.encode())
+    digest.update(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels, np.int64).tobytes())
+    return f'camera_{scenes}_{seed}_{len(images)}_{digest.hexdigest()[:16]}.npz'
+
 
 def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarray,
-                    cache_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
+                    cache_dir: str | None, workers: int = 1
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Render (or load from the cache) the camera examples; see the module docstring."""
     from digit_recognition.tools.field import camera_training_set
 
     cache = None
     if cache_dir:
-        cache = Path(cache_dir) / f'camera_{scenes}_{seed}_{len(images)}.npz'
+        cache = Path(cache_dir) / camera_cache_name(scenes, seed, images, labels)
         if cache.is_file():
             with np.load(cache) as data:
+                print(f'camera examples from {cache}')
                 return data['images'], data['labels']
     started = time.perf_counter()
-    camera_images, camera_labels = camera_training_set(scenes, seed, images, labels,
-                                                       workers=min(2, os.cpu_count() or 1))
+    camera_images, camera_labels = camera_training_set(
+        scenes, seed, images, labels, tier_shares=CAMERA_TIER_SHARES, workers=workers)
     print(f'rendered {scenes} camera scenes in {time.perf_counter() - started:.0f} s: '
           f'{len(camera_labels)} examples, '
           f'{int(np.sum(camera_labels == NO_DIGIT_CLASS))} of them "no digit"')
@@ -473,22 +556,6 @@ def calibrate_no_digit(model: Any, digits: np.ndarray) -> float:
     return shift
 
 
-def _start_from(model: Any, path: str) -> None:
-    """Copy the weights of a trained model; a 10-output head gets the 11th column added."""
-    import keras
-
-    trained = keras.models.load_model(path, compile=False)
-    for layer, source in zip(model.layers, trained.layers, strict=True):
-        weights = source.get_weights()
-        if layer.name == 'probabilities' and weights[0].shape[1] == NUM_CLASSES:
-            kernel, bias = weights
-            # "no digit" starts unlikely and learns from the negatives.
-            weights = [np.concatenate([kernel, np.zeros((kernel.shape[0], 1), kernel.dtype)],
-                                      axis=1),
-                       np.concatenate([bias, np.full(1, -2.0, bias.dtype)])]
-        layer.set_weights(weights)
-
-
 def _load_data(data_dir: str | None) -> tuple:
     if data_dir is not None:
         train, test = load_mnist(data_dir)
@@ -505,7 +572,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--data-dir', default=None,
                         help='directory with the four MNIST IDX .gz files '
                              '(default: keras.datasets.mnist.load_data(), needs internet)')
-    parser.add_argument('--epochs', type=int, default=20)
+    parser.add_argument('--epochs', type=int, default=12)
     parser.add_argument('--batch-size', type=int, default=128)
     parser.add_argument('--output-dir', default='models', help='where to write the model')
     parser.add_argument('--seed', type=int, default=1)
@@ -513,18 +580,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help='train on the first N training images only (for quick tests)')
     parser.add_argument('--learning-rate', type=float, default=2e-3,
                         help='peak learning rate of the warm-up + cosine schedule')
-    parser.add_argument('--camera-scenes', type=int, default=30000, metavar='N',
+    parser.add_argument('--camera-scenes', type=int, default=24000, metavar='N',
                         help='synthetic camera scenes rendered for camera examples and '
                              '"no digit" negatives (0: MNIST only)')
     parser.add_argument('--camera-cache', default='out/camera_cache',
                         help='folder where rendered camera examples are cached')
-    parser.add_argument('--init-model', default=None,
-                        help='start from this .keras model (a digits-only one gets the '
-                             '"no digit" output added)')
+    parser.add_argument('--workers', type=int, default=os.cpu_count() or 1,
+                        help='processes rendering the camera examples (the examples do '
+                             'not depend on it; default: one per CPU)')
     args = parser.parse_args(argv)
     if args.camera_scenes < 0:
         parser.error('--camera-scenes must be >= 0')
-    for name in ('epochs', 'batch_size', 'train_limit'):
+    for name in ('epochs', 'batch_size', 'train_limit', 'workers'):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
@@ -559,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     camera_train = camera_valid = None
     if args.camera_scenes:
         cam_x, cam_y = camera_examples(args.camera_scenes, args.seed + CAMERA_SEED_OFFSET,
-                                       x_train, y_train, args.camera_cache)
+                                       x_train, y_train, args.camera_cache, args.workers)
         split = len(cam_x) - int(CAMERA_VALIDATION_SHARE * len(cam_x))
         # The negatives are few and every flip or turn of one is another: use each twice.
         again = np.flatnonzero(cam_y[:split] == NO_DIGIT_CLASS)
@@ -568,8 +635,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         camera_valid = cam_x[split:], cam_y[split:]
 
     model = build_model()
-    if args.init_model:
-        _start_from(model, args.init_model)
     steps_per_epoch = math.ceil(
         (len(x_train) + (len(camera_train[0]) if camera_train else 0)) / args.batch_size)
     total_steps = steps_per_epoch * args.epochs
@@ -636,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         'batch_size': args.batch_size,
         'seed': args.seed,
         'learning_rate': args.learning_rate,
-        'init_model': args.init_model,
+        'started_from': 'random weights',
         'calibration_images': int(len(x_calib)),
         'no_digit_bias_shift': round(no_digit_shift, 4),
         'camera': camera,
