@@ -30,6 +30,9 @@ demo: setup
 field: setup
 	$(RUN) python -m digit_recognition.tools.field --output-dir out/field
 
+# Trains the shipped model from random weights (MNIST and rendered camera examples, cached
+# in out/camera_cache/ under a fingerprint of the preprocessor and scene code) and writes it,
+# with its report, into the package's models/ folder.
 train: setup
 	$(RUN) python -m digit_recognition.tools.training --data-dir $(MNIST_DIR) \
 		--output-dir src/digit_recognition/vision/models

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.needs_tensorflow
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, mnist_dir):
-    """Train briefly (2000 images, 150 camera scenes, one epoch); return the folder."""
+    """Train briefly (2000 images, 150 camera scenes, two epochs); return the folder."""
     output = tmp_path_factory.mktemp('trained')
-    argv = ['--data-dir', str(mnist_dir), '--train-limit', '2000', '--epochs', '1',
+    argv = ['--data-dir', str(mnist_dir), '--train-limit', '2000', '--epochs', '2',
             '--batch-size', '100', '--seed', '3', '--output-dir', str(output),
             '--camera-scenes', '150', '--camera-cache', str(output / 'cache')]
     assert training.main(argv) == 0
@@ -56,10 +56,10 @@ def test_report(trained):
     assert report['train_images'] + report['calibration_images'] == 2000
     assert report['no_digit_bias_shift'] <= 0.0
     assert report['test_images'] == 10000
-    assert (report['epochs'], report['batch_size'], report['seed']) == (1, 100, 3)
+    assert (report['epochs'], report['batch_size'], report['seed']) == (2, 100, 3)
     assert 10_000 < report['parameters'] < 500_000
     evaluation = report['evaluation']
-    # One epoch on 2000 images is far from the shipped model but far above chance.
+    # Two epochs on 2000 images are far from the shipped model but far above chance.
     assert 0.3 < evaluation['keras_accuracy'] <= 1.0
     assert abs(evaluation['keras_accuracy'] - evaluation['tflite_accuracy']) < 0.005
     matrix = np.array(evaluation['confusion_matrix'])
@@ -134,16 +134,17 @@ def test_augment_is_seeded_and_keeps_the_contract(mnist_dir):
 
 def test_hard_condition_augmentation_keeps_the_digit(mnist_dir):
     """Faded sides, broken strokes and specks change digits but keep most of their ink."""
-    images = load_mnist_test(mnist_dir).images[:64]
-    img = images[0].astype(np.float32) / 255.0
+    img = load_mnist_test(mnist_dir).images[0].astype(np.float32) / 255.0
     broken = img.copy()
     training._break_strokes(broken, np.array([0.1, 0.6]))
     assert 0.7 * img.sum() < broken.sum() < img.sum()
     mask = training._fade_mask(0.0, 4.0, 0.25)
     assert mask[:, :18].min() == 1.0 and mask[:, 18:].max() == 0.25
-    out = training.augment(images, np.random.default_rng(3))
-    ink = (images / 255.0).sum(axis=(1, 2))
-    assert np.all(out[..., 0].sum(axis=(1, 2)) > 0.4 * ink)
+    # A digit of a few pixels is not broken further.
+    dot = np.zeros((28, 28), np.float32)
+    dot[10:14, 10:14] = 1.0
+    training._break_strokes(dot, np.array([0.5]))
+    assert dot.sum() == 16.0
 
 
 def test_augment_can_be_a_no_op(mnist_dir):

@@ -428,8 +428,15 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
         f"{report['no_digit_bias_shift']} |",
         f"| epochs / batch size / seed | {report['epochs']} / {report['batch_size']} / "
         f"{report['seed']} |",
+        f"| learning rate | peak {report['learning_rate']:g}: one epoch's warm-up, then cosine "
+        'decay |',
         f"| parameters | {report['parameters']:,} |",
-        f"| training time | {report['training_seconds']:.0f} s |",
+        f"| training time (epochs) | {report['training_seconds']:.0f} s |",
+        '| rendering the camera examples | ' + (
+            'cached' if report['camera'].get('render_seconds') is None
+            else f"{report['camera']['render_seconds']:.0f} s") + ' |',
+        f"| whole command (load, render, train, export, evaluate) | "
+        f"{report['total_seconds']:.0f} s |",
         f"| MNIST test accuracy, Keras | {100 * ev['keras_accuracy']:.2f} % |",
         f"| MNIST test accuracy, TFLite | {100 * ev['tflite_accuracy']:.2f} % |",
         f"| Keras vs TFLite argmax agreement | {100 * ev['keras_tflite_agreement']:.2f} % |",
@@ -500,8 +507,13 @@ def camera_cache_name(scenes: int, seed: int, images: np.ndarray, labels: np.nda
 
 def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarray,
                     cache_dir: str | None, workers: int = 1
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Render (or load from the cache) the camera examples; see the module docstring."""
+                    ) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """Render (or load from the cache) the camera examples; see the module docstring.
+
+    Returns:
+        ``(images, labels, seconds)``: ``seconds`` spent rendering, None when cached.
+
+    """
     from digit_recognition.tools.field import camera_training_set
 
     cache = None
@@ -510,17 +522,18 @@ def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarr
         if cache.is_file():
             with np.load(cache) as data:
                 print(f'camera examples from {cache}')
-                return data['images'], data['labels']
+                return data['images'], data['labels'], None
     started = time.perf_counter()
     camera_images, camera_labels = camera_training_set(
         scenes, seed, images, labels, tier_shares=CAMERA_TIER_SHARES, workers=workers)
-    print(f'rendered {scenes} camera scenes in {time.perf_counter() - started:.0f} s: '
+    seconds = time.perf_counter() - started
+    print(f'rendered {scenes} camera scenes in {seconds:.0f} s: '
           f'{len(camera_labels)} examples, '
           f'{int(np.sum(camera_labels == NO_DIGIT_CLASS))} of them "no digit"')
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(cache, images=camera_images, labels=camera_labels)
-    return camera_images, camera_labels
+    return camera_images, camera_labels, seconds
 
 
 CALIBRATION_SHARE = 1 / 12
@@ -600,6 +613,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Train, evaluate, export and report; returns the process exit status."""
+    run_started = time.perf_counter()
     args = parse_args(argv)
     if argv is None:
         program = Path(sys.argv[0]).name
@@ -623,10 +637,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     x_calib = x_train[len(x_train) - held_out:]
     x_train, y_train = x_train[:len(x_train) - held_out], y_train[:len(y_train) - held_out]
 
-    camera_train = camera_valid = None
+    camera_train = camera_valid = render_seconds = None
     if args.camera_scenes:
-        cam_x, cam_y = camera_examples(args.camera_scenes, args.seed + CAMERA_SEED_OFFSET,
-                                       x_train, y_train, args.camera_cache, args.workers)
+        cam_x, cam_y, render_seconds = camera_examples(
+            args.camera_scenes, args.seed + CAMERA_SEED_OFFSET, x_train, y_train,
+            args.camera_cache, args.workers)
         split = len(cam_x) - int(CAMERA_VALIDATION_SHARE * len(cam_x))
         # The negatives are few and every flip or turn of one is another: use each twice.
         again = np.flatnonzero(cam_y[:split] == NO_DIGIT_CLASS)
@@ -675,6 +690,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         negative = camera_valid[1] == NO_DIGIT_CLASS
         camera = {
             'scenes': args.camera_scenes,
+            'tier_shares': list(CAMERA_TIER_SHARES),
+            'render_seconds': None if render_seconds is None else round(render_seconds, 1),
             'train_examples': int(len(camera_train[1])),
             'train_no_digit': int(np.sum(camera_train[1] == NO_DIGIT_CLASS)),
             'validation_digits': int(np.sum(~negative)),
@@ -707,6 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         'camera': camera,
         'parameters': int(model.count_params()),
         'training_seconds': round(training_seconds, 1),
+        'total_seconds': round(time.perf_counter() - run_started, 1),
         'evaluation': {
             'keras_accuracy': keras_accuracy,
             'tflite_accuracy': tflite_accuracy,
