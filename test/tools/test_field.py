@@ -57,7 +57,8 @@ def test_only_training_writers_use_the_training_only_variants():
         base = field_writers.StrokeWriter(first).variants(digit)
         assert all(field_writers.StrokeWriter(first + k).variants(digit) == base
                    for k in range(5))
-    assert field_writers.StrokeWriter(0).variants(1) > field_writers.StrokeWriter(first).variants(1)
+    assert (field_writers.StrokeWriter(0).variants(1)
+            > field_writers.StrokeWriter(first).variants(1))
 
 
 def test_writers_draw_every_digit_as_ink():

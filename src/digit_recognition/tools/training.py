@@ -435,7 +435,7 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
         '| rendering the camera examples | ' + (
             'cached' if report['camera'].get('render_seconds') is None
             else f"{report['camera']['render_seconds']:.0f} s") + ' |',
-        f"| whole command (load, render, train, export, evaluate) | "
+        '| whole command (load, render, train, export, evaluate) | '
         f"{report['total_seconds']:.0f} s |",
         f"| MNIST test accuracy, Keras | {100 * ev['keras_accuracy']:.2f} % |",
         f"| MNIST test accuracy, TFLite | {100 * ev['tflite_accuracy']:.2f} % |",
