@@ -97,10 +97,11 @@ def test_camera_cache_name_changes_with_what_decides_the_examples(tmp_path, mnis
     assert training.camera_cache_name(300, 5, images, labels, [source]) == name
     others = {training.camera_cache_name(301, 5, images, labels, [source]),
               training.camera_cache_name(300, 6, images, labels, [source]),
-              training.camera_cache_name(300, 5, images[::-1], labels, [source])}
+              training.camera_cache_name(300, 5, images[::-1], labels, [source]),
+              training.camera_cache_name(300, 5, images, labels, [source], (0.2, 0.4, 0.4))}
     source.write_text('MIN_CONTRAST = 24\n')
     others.add(training.camera_cache_name(300, 5, images, labels, [source]))
-    assert len(others) == 4 and name not in others
+    assert len(others) == 5 and name not in others
     # By default the preprocessor's own code is part of the fingerprint.
     sources = [path.name for path in training._camera_example_sources()]
     assert 'preprocessing.py' in sources and 'field_scenes.py' in sources

@@ -3,15 +3,16 @@ r"""Train the digit CNN on MNIST and camera-like examples and export it for the 
 The model has eleven outputs: the digits 0-9 and "no digit" (see
 :mod:`~digit_recognition.vision.model_contract`). It learns from
 
-* MNIST's 60,000 training digits, distorted the way camera digits differ from them
-  after preprocessing (:func:`augment`);
+* 55,000 of MNIST's 60,000 training digits (the rest calibrate), distorted the way
+  camera digits differ from them after preprocessing (:func:`augment`);
 * camera examples *as the preprocessor hands them over*: synthetic webcam scenes
   (:mod:`~digit_recognition.tools.field_scenes`) run through the product's own
   ``preprocess()``, showing MNIST training digits or synthetic *training* writers
   in clean, realistic and hard conditions (positives), or blank paper of every kind
   and scenes with no paper in the box (negatives, class "no digit"). Only what the
   preprocessor lets through is kept, so the model learns exactly the blobs it must
-  reject. They are rendered once and cached (``--camera-cache``).
+  reject. They are rendered once and cached (``--camera-cache``) under a name
+  that changes with the code that makes them (:func:`camera_cache_name`).
 
 The shipped model is trained from random weights by ``make train``, from the repository
 root::
@@ -486,20 +487,22 @@ def _camera_example_sources() -> list[Path]:
 
 
 def camera_cache_name(scenes: int, seed: int, images: np.ndarray, labels: np.ndarray,
-                      sources: Sequence[Path] | None = None) -> str:
+                      sources: Sequence[Path] | None = None,
+                      tier_shares: Sequence[float] = CAMERA_TIER_SHARES) -> str:
     """Name of the cache file of the camera examples rendered from these inputs.
 
     The name holds the scene count and seed and a fingerprint of everything else
-    that decides the examples: the MNIST digits shown, the code of the scene
-    generator, the writers and the preprocessor with its default parameters
-    (``sources``, default: their modules' files) and the OpenCV and NumPy versions
-    that render them. A changed preprocessor never reuses examples it did not make.
+    that decides the examples: the MNIST digits shown, the shares of the tiers, the
+    code of the scene generator, the writers and the preprocessor with its default
+    parameters (``sources``, default: their modules' files) and the OpenCV and NumPy
+    versions that render them. A changed preprocessor never reuses examples it did
+    not make.
     """
     digest = hashlib.sha256()
     for path in sources if sources is not None else _camera_example_sources():
         digest.update(Path(path).name.encode())
         digest.update(Path(path).read_bytes())
-    digest.update(f'{cv2.__version__} {np.__version__}'.encode())
+    digest.update(f'{cv2.__version__} {np.__version__} {list(tier_shares)}'.encode())
     digest.update(np.ascontiguousarray(images).tobytes())
     digest.update(np.ascontiguousarray(labels, np.int64).tobytes())
     return f'camera_{scenes}_{seed}_{len(images)}_{digest.hexdigest()[:16]}.npz'
