@@ -71,6 +71,23 @@ def test_writers_draw_every_digit_as_ink():
             assert 60 <= ink.shape[0] <= 140 and ink.max() > 0.9
 
 
+def test_training_fonts_draw_every_digit_in_every_font():
+    """Check: each training font draws each digit as ink of about the height asked for."""
+    rng = np.random.default_rng(0)
+    for font in field_writers.TRAINING_FONTS:
+        for digit in range(10):
+            outlines = field_writers._font_outline(font, digit)
+            assert outlines and all(len(outline) >= 3 for outline in outlines)
+    for digit in range(10):
+        ink = field_writers.font_digit(digit, 100, rng)
+        assert ink.dtype == np.float32 and 0.0 <= ink.min() and ink.max() == pytest.approx(1.0)
+        assert 80 <= ink.shape[0] <= 130 and ink.shape[1] >= 20
+    # A zero keeps its hole: the middle of the ink's box is paper.
+    zero = field_writers.font_digit(0, 100, np.random.default_rng(1))
+    h, w = zero.shape
+    assert zero[h // 2, w // 2] < 0.1 and zero.mean() < 0.6
+
+
 def test_a_clean_scene_is_read_by_the_preprocessor():
     """Check: a clean scene with a digit keeps ink; a plain blank sheet is empty."""
     rng = np.random.default_rng(1)

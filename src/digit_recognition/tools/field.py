@@ -135,7 +135,8 @@ def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
 
     Renders scenes with the field generator (its seeds and writers are not the
     field set's), runs :func:`preprocess` on each and keeps the 28x28 input the model
-    would see. Positives show an MNIST *training* digit or a training writer's digit;
+    would see. Positives show an MNIST *training* digit, a training writer's digit or a
+    digit in a training font (:func:`~digit_recognition.tools.field_writers.font_digit`);
     negatives show blank paper or no paper in the box. Negatives the preprocessor
     already rejects are dropped (the model never sees them), and so are positives it
     rejects or crops to something that is not the digit.
@@ -188,14 +189,18 @@ def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
             spec.digit_height = rng.uniform(0.15, 0.35) if rng.random() < 0.2 else rng.uniform(
                 0.4, 0.9)
             height = max(24, int(spec.digit_height * 200))
-            if rng.random() < 0.6:
+            source = rng.random()
+            if source < 0.55:
                 i = int(rng.integers(len(mnist_images)))
                 label = int(mnist_labels[i])
                 spec.ink = field_writers.mnist_digit(mnist_images[i], height, rng)
-            else:
+            elif source < 0.85:
                 label = int(rng.integers(10))
                 spec.ink = field_writers.StrokeWriter(int(rng.integers(writers))).draw(
                     label, height, rng)
+            else:
+                label = int(rng.integers(10))
+                spec.ink = field_writers.font_digit(label, height, rng)
         # A 240x240 frame holds the default 200x200 box; rendering a full frame is slower.
         frame, digit_box = field_scenes.render_scene(spec, rng, 240, 240)
         result = preprocess(frame)

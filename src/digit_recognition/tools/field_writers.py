@@ -1,6 +1,6 @@
-"""Handwriting that is not MNIST: a stroke-based digit synthesizer and Hershey fonts.
+"""Handwriting that is not MNIST: a stroke-based digit synthesizer, printed fonts, Hershey fonts.
 
-Two sources of digits for the field set (:mod:`digit_recognition.tools.field`) and
+Sources of digits for the field set (:mod:`digit_recognition.tools.field`) and
 for training (:mod:`digit_recognition.tools.training`):
 
 * :class:`StrokeWriter` - a "writer" is a set of style parameters drawn from a seed
@@ -14,9 +14,12 @@ for training (:mod:`digit_recognition.tools.training`):
 * :func:`hershey_digit` - OpenCV's built-in Hershey vector fonts (script, simplex,
   complex, italic), slanted and rotated at random. Used for evaluation only.
 
-Both return an ink coverage image: ``float32`` in ``[0, 1]``, 1 = ink, cropped to
+Each returns an ink coverage image: ``float32`` in ``[0, 1]``, 1 = ink, cropped to
 the ink.
 """
+
+import functools
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -205,6 +208,61 @@ def hershey_digit(digit: int, height: int, rng: np.random.Generator) -> np.ndarr
     f = height / max(h, 1)
     return cv2.resize(coverage, (max(1, int(round(w * f))), max(1, int(round(h * f)))),
                       interpolation=cv2.INTER_AREA)
+
+
+TRAINING_FONTS = (
+    'DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf',
+    'DejaVuSans-BoldOblique.ttf', 'DejaVuSerif.ttf', 'DejaVuSerif-Bold.ttf',
+    'DejaVuSerif-Italic.ttf', 'DejaVuSerif-BoldItalic.ttf', 'STIXGeneral.ttf',
+    'STIXGeneralBol.ttf', 'STIXGeneralItalic.ttf', 'STIXGeneralBolIta.ttf', 'cmr10.ttf',
+    'cmb10.ttf', 'cmss10.ttf', 'cmti10.ttf', 'cmtt10.ttf')
+"""matplotlib's bundled outline fonts used for training digits (DejaVu: Bitstream Vera
+licence; STIX: SIL Open Font License; Computer Modern: BaKoMa licence). DejaVu Sans Mono
+is left out: its zero has a dot inside."""
+
+
+@functools.lru_cache(maxsize=None)
+def _font_outline(font: str, digit: int) -> tuple[np.ndarray, ...]:
+    """Closed outlines of ``digit`` in ``font``, 100 units tall, y pointing down."""
+    import matplotlib
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    path = Path(matplotlib.get_data_path()) / 'fonts' / 'ttf' / font
+    outline = TextPath((0.0, 0.0), str(digit), size=100, prop=FontProperties(fname=path))
+    return tuple(np.column_stack([p[:, 0], -p[:, 1]]) for p in outline.to_polygons())
+
+
+def font_digit(digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """Render ``digit`` in a random training font, slanted, rotated, bolder or lighter.
+
+    Returns ``float32`` ink coverage about ``height`` pixels tall, cropped to the ink.
+    """
+    outlines = _font_outline(TRAINING_FONTS[int(rng.integers(len(TRAINING_FONTS)))], digit)
+    points = np.vstack(outlines)
+    shear = rng.uniform(-0.3, 0.2)
+    angle = np.radians(rng.uniform(-10.0, 10.0))
+    # Shear (slant), then rotate, about the digit's centre; drawn 4x larger, then reduced.
+    transform = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+                         ) @ np.array([[1.0, -shear], [0.0, 1.0]])
+    centre = (points.min(axis=0) + points.max(axis=0)) / 2
+    scale = 4.0 * height / max(float(np.ptp(points[:, 1])), 1.0)
+    moved = [(o - centre) @ transform.T * scale for o in outlines]
+    low = np.vstack(moved).min(axis=0)
+    high = np.vstack(moved).max(axis=0)
+    pad = 8 + int(0.4 * height)
+    side = np.ceil(high - low).astype(int) + 2 * pad
+    canvas = np.zeros((side[1], side[0]), np.uint8)
+    cv2.fillPoly(canvas, [np.round(m - low + pad).astype(np.int32) for m in moved], 255,
+                 cv2.LINE_AA)
+    # Thinner by more than this breaks the light fonts' hairlines.
+    weight = rng.uniform(-0.02, 0.08) * 4 * height
+    if abs(weight) >= 1.0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(abs(weight)) | 1,) * 2)
+        canvas = (cv2.dilate if weight > 0 else cv2.erode)(canvas, kernel)
+    small = cv2.resize(canvas, (max(1, side[0] // 4), max(1, side[1] // 4)),
+                       interpolation=cv2.INTER_AREA)
+    return _crop(small.astype(np.float32) / 255.0)
 
 
 def mnist_digit(image: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:

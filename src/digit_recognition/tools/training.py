@@ -588,7 +588,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--data-dir', default=None,
                         help='directory with the four MNIST IDX .gz files '
                              '(default: keras.datasets.mnist.load_data(), needs internet)')
-    parser.add_argument('--epochs', type=int, default=15)
+    parser.add_argument('--epochs', type=int, default=18)
     parser.add_argument('--batch-size', type=int, default=128)
     parser.add_argument('--output-dir', default='models', help='where to write the model')
     parser.add_argument('--seed', type=int, default=1)
@@ -596,7 +596,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help='train on the first N training images only (for quick tests)')
     parser.add_argument('--learning-rate', type=float, default=2e-3,
                         help='peak learning rate of the warm-up + cosine schedule')
-    parser.add_argument('--camera-scenes', type=int, default=24000, metavar='N',
+    parser.add_argument('--camera-scenes', type=int, default=30000, metavar='N',
                         help='synthetic camera scenes rendered for camera examples and '
                              '"no digit" negatives (0: MNIST only)')
     parser.add_argument('--camera-cache', default='out/camera_cache',
