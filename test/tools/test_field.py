@@ -105,11 +105,16 @@ def test_camera_training_set_labels_and_shapes(mnist_dir):
     """Check: camera examples are 28x28 uint8 with labels 0-10, seeded."""
     from digit_recognition.tools.mnist_idx import load_mnist_test
     test = load_mnist_test(mnist_dir)
-    images, labels = field.camera_training_set(40, 3, test.images[:100], test.labels[:100])
-    again, _ = field.camera_training_set(40, 3, test.images[:100], test.labels[:100])
+    images, labels, kinds = field.camera_training_set(40, 3, test.images[:100],
+                                                      test.labels[:100])
+    again, _, _ = field.camera_training_set(40, 3, test.images[:100], test.labels[:100])
     assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
-    assert len(images) == len(labels) and 10 <= len(labels) <= 40
+    assert len(images) == len(labels) == len(kinds) and 10 <= len(labels) <= 40
     assert set(labels.tolist()) <= set(range(11)) and 10 in labels
+    # Each example says what its scene showed; negatives are blank sheets or no paper.
+    negative = labels == 10
+    assert all(k.split('/')[0] in ('blank', 'no_paper') for k in kinds[negative])
+    assert all(k in ('digit/mnist', 'digit/writer', 'digit/font') for k in kinds[~negative])
     np.testing.assert_array_equal(images, again)
 
 

@@ -83,6 +83,19 @@ def test_report_names_the_camera_examples(trained):
     assert 0 < camera['train_no_digit'] < camera['train_examples'] < 300
     assert 0.0 <= camera['validation_no_digit_recall'] <= 1.0
     assert report['started_from'] == 'random weights'
+    # What the examples showed, per kind: the negatives are blank sheets or no paper, and
+    # the kinds add up to the examples (training negatives are used twice).
+    by_kind = camera['by_kind']
+    assert any(kind.startswith('blank/') for kind in by_kind)
+    assert all(kind.split('/')[0] in ('blank', 'no_paper', 'digit') for kind in by_kind)
+    negatives = sum(row['train'] for kind, row in by_kind.items()
+                    if not kind.startswith('digit/'))
+    assert 2 * negatives == camera['train_no_digit']
+    assert sum(row['train'] for row in by_kind.values()) + negatives == camera['train_examples']
+    assert sum(row['held_out'] for row in by_kind.values()) == (
+        camera['validation_digits'] + camera['validation_no_digit'])
+    markdown = (trained / training.REPORT_MD).read_text()
+    assert 'by what the scene showed' in markdown and '| blank/' in markdown
     # The rendered examples were cached for the next run.
     assert len(list((trained / 'cache').glob('camera_*.npz'))) == 1
 

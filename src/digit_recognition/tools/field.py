@@ -130,7 +130,7 @@ def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
                         mnist_labels: np.ndarray, negative_share: float = 0.5,
                         writers: int = 400, workers: int = 1,
                         tier_shares: tuple[float, float, float] = (0.2, 0.4, 0.4)
-                        ) -> tuple[np.ndarray, np.ndarray]:
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Camera-like training examples as the preprocessor hands them over.
 
     Renders scenes with the field generator (its seeds and writers are not the
@@ -152,7 +152,10 @@ def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
         tier_shares: shares of the clean, realistic and hard tiers among the scenes.
 
     Returns:
-        ``(images uint8 (M, 28, 28), labels (M,))``; label 10 means "no digit".
+        ``(images uint8 (M, 28, 28), labels (M,), kinds (M,))``; label 10 means "no
+        digit"; a kind says what the scene showed: ``blank/<paper kind>`` or
+        ``no_paper/<what>`` for a negative, ``digit/<source>`` (``mnist``, ``writer``,
+        ``font``) for a digit.
 
     """
     chunks = [(start, min(count, start + 500)) for start in range(0, count, 500)]
@@ -167,13 +170,15 @@ def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,
     empty = np.zeros((0, INPUT_SIDE, INPUT_SIDE), np.uint8)
     images = np.concatenate([p[0] for p in parts]) if parts else empty
     labels = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
-    return images.reshape(-1, INPUT_SIDE, INPUT_SIDE), labels
+    kinds = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, str)
+    return images.reshape(-1, INPUT_SIDE, INPUT_SIDE), labels, kinds
 
 
 def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
                   mnist_labels: np.ndarray, negative_share: float, writers: int,
-                  tier_shares: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = [], []
+                  tier_shares: tuple[float, float, float]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    images, labels, kinds = [], [], []
     for index in range(first, last):
         rng = np.random.default_rng((seed, 7, index))
         spec = field_scenes.SceneSpec(tier=field_scenes.TIERS[int(rng.choice(3, p=tier_shares))])
@@ -181,9 +186,11 @@ def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
         if rng.random() < negative_share:
             if rng.random() < 0.6:
                 spec.paper = str(rng.choice(field_scenes.BLANK_KINDS))
+                kind = f'blank/{spec.paper}'
             else:
                 spec.paper = str(rng.choice(field_scenes.PAPER_KINDS))
                 spec.no_paper = str(rng.choice(field_scenes.NO_PAPER_KINDS))
+                kind = f'no_paper/{spec.no_paper}'
         else:
             spec.paper = str(rng.choice(field_scenes.PAPER_KINDS))
             spec.digit_height = rng.uniform(0.15, 0.35) if rng.random() < 0.2 else rng.uniform(
@@ -194,13 +201,16 @@ def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
                 i = int(rng.integers(len(mnist_images)))
                 label = int(mnist_labels[i])
                 spec.ink = field_writers.mnist_digit(mnist_images[i], height, rng)
+                kind = 'digit/mnist'
             elif source < 0.85:
                 label = int(rng.integers(10))
                 spec.ink = field_writers.StrokeWriter(int(rng.integers(writers))).draw(
                     label, height, rng)
+                kind = 'digit/writer'
             else:
                 label = int(rng.integers(10))
                 spec.ink = field_writers.font_digit(label, height, rng)
+                kind = 'digit/font'
         # A 240x240 frame holds the default 200x200 box; rendering a full frame is slower.
         frame, digit_box = field_scenes.render_scene(spec, rng, 240, 240)
         result = preprocess(frame)
@@ -209,8 +219,9 @@ def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
             continue
         images.append(np.round(result.model_input * 255).astype(np.uint8))
         labels.append(NUM_CLASSES if label == NO_DIGIT else label)
+        kinds.append(kind)
     return (np.array(images, np.uint8).reshape(-1, INPUT_SIDE, INPUT_SIDE),
-            np.array(labels, np.int64))
+            np.array(labels, np.int64), np.array(kinds, str))
 
 
 def _kept_the_digit(result, digit_box) -> bool:

@@ -406,6 +406,29 @@ def _plot_confusion(matrix: np.ndarray, title: str, path: Path) -> None:
     plt.close(fig)
 
 
+def examples_by_kind(kinds_train: np.ndarray, kinds_valid: np.ndarray,
+                     valid_right: np.ndarray) -> dict[str, dict]:
+    """Count camera examples per kind: training, held out, and held out answered right.
+
+    Args:
+        kinds_train: kind of each training example (before negatives are used twice).
+        kinds_valid: kind of each held-out example.
+        valid_right: booleans, True where a held-out example was answered right.
+
+    Returns:
+        ``{kind: {'train', 'held_out', 'held_out_right'}}``, kinds sorted; the share
+        right is None for a kind with nothing held out.
+
+    """
+    table = {}
+    for kind in sorted(set(kinds_train.tolist()) | set(kinds_valid.tolist())):
+        held = kinds_valid == kind
+        table[kind] = {'train': int(np.sum(kinds_train == kind)), 'held_out': int(held.sum()),
+                       'held_out_right': float(np.mean(valid_right[held])) if held.any()
+                       else None}
+    return table
+
+
 def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
     path_json.write_text(json.dumps(report, indent=2) + '\n')
     ev = report['evaluation']
@@ -453,6 +476,18 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
                   f"{cam['validation_no_digit']} |"]
     lines += [f'| size of `{name}` | {size:,} bytes |'
               for name, size in report['file_sizes'].items()]
+    by_kind = report['camera'].get('by_kind')
+    if by_kind:
+        lines += ['', '## Camera examples by what the scene showed', '',
+                  'Negatives ("no digit") are blank sheets (`blank/`) and scenes with no paper '
+                  'in the box (`no_paper/`), as the preprocessor let them through; each '
+                  'training negative is used twice, flipped or turned. Held out: answered '
+                  'right (the digit, or "no digit").', '',
+                  '| kind | training examples | held out | held out answered right |',
+                  '| --- | ---: | ---: | ---: |']
+        lines += [f"| {kind} | {row['train']} | {row['held_out']} | "
+                  + (f"{100 * row['held_out_right']:.1f} %" if row['held_out'] else '-')
+                  + ' |' for kind, row in by_kind.items()]
     lines += ['', '## Per-class accuracy (Keras, MNIST test)', '',
               '| digit | ' + ' | '.join(str(d) for d in range(NUM_CLASSES)) + ' |',
               '| --- ' * (NUM_CLASSES + 1) + '|',
@@ -510,11 +545,13 @@ def camera_cache_name(scenes: int, seed: int, images: np.ndarray, labels: np.nda
 
 def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarray,
                     cache_dir: str | None, workers: int = 1
-                    ) -> tuple[np.ndarray, np.ndarray, float | None]:
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float | None]:
     """Render (or load from the cache) the camera examples; see the module docstring.
 
     Returns:
-        ``(images, labels, seconds)``: ``seconds`` spent rendering, None when cached.
+        ``(images, labels, kinds, seconds)``: what each scene showed (see
+        :func:`~digit_recognition.tools.field.camera_training_set`), and ``seconds``
+        spent rendering, None when cached.
 
     """
     from digit_recognition.tools.field import camera_training_set
@@ -525,9 +562,9 @@ def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarr
         if cache.is_file():
             with np.load(cache) as data:
                 print(f'camera examples from {cache}')
-                return data['images'], data['labels'], None
+                return data['images'], data['labels'], data['kinds'], None
     started = time.perf_counter()
-    camera_images, camera_labels = camera_training_set(
+    camera_images, camera_labels, camera_kinds = camera_training_set(
         scenes, seed, images, labels, tier_shares=CAMERA_TIER_SHARES, workers=workers)
     seconds = time.perf_counter() - started
     print(f'rendered {scenes} camera scenes in {seconds:.0f} s: '
@@ -535,8 +572,9 @@ def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarr
           f'{int(np.sum(camera_labels == NO_DIGIT_CLASS))} of them "no digit"')
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cache, images=camera_images, labels=camera_labels)
-    return camera_images, camera_labels, seconds
+        np.savez_compressed(cache, images=camera_images, labels=camera_labels,
+                            kinds=camera_kinds)
+    return camera_images, camera_labels, camera_kinds, seconds
 
 
 CALIBRATION_SHARE = 1 / 12
@@ -642,7 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     camera_train = camera_valid = render_seconds = None
     if args.camera_scenes:
-        cam_x, cam_y, render_seconds = camera_examples(
+        cam_x, cam_y, cam_kinds, render_seconds = camera_examples(
             args.camera_scenes, args.seed + CAMERA_SEED_OFFSET, x_train, y_train,
             args.camera_cache, args.workers)
         split = len(cam_x) - int(CAMERA_VALIDATION_SHARE * len(cam_x))
@@ -651,6 +689,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         camera_train = (np.concatenate([cam_x[:split], cam_x[again]]),
                         np.concatenate([cam_y[:split], cam_y[again]]))
         camera_valid = cam_x[split:], cam_y[split:]
+        kinds_train, kinds_valid = cam_kinds[:split], cam_kinds[split:]
 
     model = build_model()
     steps_per_epoch = math.ceil(
@@ -704,6 +743,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else float('nan'),
             'validation_no_digit_recall': float(np.mean(
                 valid_pred[negative] == NO_DIGIT_CLASS)) if negative.any() else float('nan'),
+            'by_kind': examples_by_kind(kinds_train, kinds_valid,
+                                        valid_pred == camera_valid[1]),
         }
 
     report = {
