@@ -74,9 +74,10 @@ def build_model() -> Any:
     """Build the (uncompiled) CNN: conv-pool, conv-conv-pool and a small dense head.
 
     Sized for latency: pooling right after the first convolution keeps it at about
-    2.2 M multiply-adds per image, a quarter of the classic conv-conv-pool-conv-conv-pool
-    layout, so one TFLite thread classifies a frame's few digits in well under a
-    millisecond.
+    8.7 M multiply-adds per image (32, 64 and 128 filters), so one TFLite thread
+    classifies a batch of five frames in about a millisecond. Half as many filters
+    (2.3 M multiply-adds) underfit the camera examples: 97.5 % training accuracy
+    after 18 epochs.
 
     A ``Sequential`` model is used on purpose: its config converts cleanly to the
     Keras 2 HDF5 format (see :func:`save_keras2_h5`).
@@ -92,8 +93,8 @@ def build_model() -> Any:
 
     return keras.Sequential(
         [keras.Input((INPUT_SIDE, INPUT_SIDE, 1), name='image'),
-         *conv_bn_relu(16), layers.MaxPooling2D(),
-         *conv_bn_relu(32), *conv_bn_relu(64), layers.MaxPooling2D(), layers.Dropout(0.1),
+         *conv_bn_relu(32), layers.MaxPooling2D(),
+         *conv_bn_relu(64), *conv_bn_relu(128), layers.MaxPooling2D(), layers.Dropout(0.1),
          layers.Flatten(),
          layers.Dense(128, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
          layers.Dropout(0.25),
