@@ -205,19 +205,17 @@ def augment_camera(images: np.ndarray, labels: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
     """Lightly vary camera examples; ``float32 (N, 28, 28, 1)`` in ``[0, 1]``.
 
-    A "no digit" example stays one when mirrored left-right or upside down, so those
-    multiply the negatives. It is not turned by 90 degrees: that would make the
-    fragment of a horizontal ruling or shadow edge into an upright straight stroke, a
-    "1", and teach the model to reject thin "1"s. Digits only get a shift of a pixel.
+    A "no digit" example stays one when flipped or turned by 90 degrees, so those
+    multiply the negatives; digits only get a shift of a pixel.
     """
     out = images.astype(np.float32) / np.float32(255.0)
-    mirror_x = rng.random(len(out)) < 0.5
-    mirror_y = rng.random(len(out)) < 0.5
+    turns = rng.integers(0, 4, len(out))
+    flips = rng.random(len(out)) < 0.5
     shifts = rng.integers(-1, 2, (len(out), 2))
     for i in range(len(out)):
         if labels[i] == NO_DIGIT_CLASS:
-            img = out[i][:, ::-1] if mirror_x[i] else out[i]
-            out[i] = img[::-1] if mirror_y[i] else img
+            img = np.rot90(out[i], turns[i])
+            out[i] = img[:, ::-1] if flips[i] else img
         else:
             out[i] = np.roll(out[i], tuple(shifts[i]), axis=(0, 1))
     return out[..., np.newaxis]
@@ -484,7 +482,7 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
         lines += ['', '## Camera examples by what the scene showed', '',
                   'Negatives ("no digit") are blank sheets (`blank/`) and scenes with no paper '
                   'in the box (`no_paper/`), as the preprocessor let them through; each '
-                  'training negative is used twice, mirrored. Held out: answered '
+                  'training negative is used twice, flipped or turned. Held out: answered '
                   'right (the digit, or "no digit").', '',
                   '| kind | training examples | held out | held out answered right |',
                   '| --- | ---: | ---: | ---: |']
