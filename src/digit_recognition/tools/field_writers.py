@@ -223,7 +223,7 @@ is left out: its zero has a dot inside."""
 
 @functools.lru_cache(maxsize=None)
 def _font_outline(font: str, digit: int) -> tuple[np.ndarray, ...]:
-    """Closed outlines of ``digit`` in ``font``, 100 units tall, y pointing down."""
+    """Return the closed outlines of ``digit`` in ``font``, 100 units tall, y pointing down."""
     import matplotlib
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
