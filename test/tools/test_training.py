@@ -120,14 +120,35 @@ def test_camera_cache_name_changes_with_what_decides_the_examples(tmp_path, mnis
     assert 'preprocessing.py' in sources and 'field_scenes.py' in sources
 
 
-def test_camera_augmentation_turns_only_negatives(mnist_dir):
+def test_camera_augmentation_mirrors_only_negatives(mnist_dir):
     images = load_mnist_test(mnist_dir).images[:8]
     labels = np.array([10, 10, 10, 10, 1, 2, 3, 4])
     out = training.augment_camera(images, labels, np.random.default_rng(1))
     assert out.shape == (8, 28, 28, 1)
-    # Ink is kept in full: flips, turns and one-pixel shifts lose nothing but the border.
+    # Ink is kept in full: mirrors and one-pixel shifts lose nothing but the border.
     np.testing.assert_allclose(out[:4].sum(axis=(1, 2, 3)), images[:4].sum(axis=(1, 2)) / 255.0,
                                rtol=1e-5)
+
+
+def test_camera_augmentation_never_stands_a_negative_stroke_upright():
+    """Check: a horizontal stroke labelled "no digit" stays horizontal (a turn makes a "1")."""
+    stroke = np.zeros((64, 28, 28), np.uint8)
+    stroke[:, 9, 4:20] = 255
+    out = training.augment_camera(stroke, np.full(64, 10), np.random.default_rng(2))[..., 0]
+    rows = (out > 0.5).any(axis=2).sum(axis=1)
+    columns = (out > 0.5).any(axis=1).sum(axis=1)
+    assert (rows == 1).all() and (columns == 16).all()
+    # Mirrored copies do occur: the stroke moves to row 18 or to the other side.
+    assert (out[:, 18] > 0.5).any() and (out[:, 9, 20:24] > 0.5).any()
+
+
+def test_camera_repeats_uses_negatives_and_ones_twice():
+    labels = np.array([10, 1, 2, 10, 7, 1])
+    repeated = training.camera_repeats(labels)
+    assert np.bincount(repeated, minlength=6).tolist() == [2, 2, 1, 2, 1, 2]
+    # Every example keeps its own label, and none is left out.
+    assert np.bincount(labels[repeated], minlength=11)[[1, 2, 7, 10]].tolist() == [4, 1, 1, 4]
+    assert training.camera_repeats(np.zeros(0, np.int64)).size == 0
 
 
 def test_augment_is_seeded_and_keeps_the_contract(mnist_dir):

@@ -61,8 +61,33 @@ def test_ink_reaching_in_from_the_border_is_ignored_only_when_asked():
 def test_a_stroke_end_touching_the_border_still_counts():
     """Check: a digit whose stroke just touches the box border is still read."""
     frame = paper()
-    # A "1": a vertical stroke 5 px wide running from inside the box down to its border.
-    x = ROI_X + 100
-    cv2.line(frame, (x, ROI_Y + 60), (x, ROI_Y + 205), (30, 30, 30), 5)
+    # A "7": a bar, then a stroke 5 px wide running from it down to the box's border.
+    cv2.line(frame, (ROI_X + 60, ROI_Y + 50), (ROI_X + 140, ROI_Y + 50), (30, 30, 30), 5)
+    cv2.line(frame, (ROI_X + 140, ROI_Y + 50), (ROI_X + 90, ROI_Y + 205), (30, 30, 30), 5)
     result = preprocessing.preprocess(frame)
     assert not result.is_empty
+    assert result.digit_mask[-1].any()
+
+
+@pytest.mark.parametrize('end', [(100, 205), (205, 150), (30, 205)])
+def test_a_straight_stroke_from_outside_the_box_is_no_digit(end):
+    """Check: a straight stroke reaching the border is an edge or a pen, not a "1".
+
+    Scaled into 28x28 it would be a perfect "1"; the same stroke ending inside the box is
+    one, and without ``ignore_border_ink`` the reaching stroke is kept too.
+    """
+    def stroke(frame: np.ndarray, to: tuple[int, int]) -> np.ndarray:
+        cv2.line(frame, (ROI_X + 100, ROI_Y + 60), (ROI_X + to[0], ROI_Y + to[1]),
+                 (30, 30, 30), 6)
+        return frame
+
+    outside = stroke(paper(), end)
+    # Four fifths of the way: the same stroke, ending well inside the box.
+    inside = stroke(paper(), (100 + (end[0] - 100) * 4 // 5, 60 + (end[1] - 60) * 4 // 5))
+    reaching = preprocessing.preprocess(outside)
+    assert reaching.is_empty
+    assert not preprocessing.preprocess(
+        outside, preprocessing.PreprocessConfig(ignore_border_ink=False)).is_empty
+    written = preprocessing.preprocess(inside)
+    assert not written.is_empty
+    assert not written.digit_mask[0].any() and not written.digit_mask[-1].any()
