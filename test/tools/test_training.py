@@ -84,14 +84,17 @@ def test_report_names_the_camera_examples(trained):
     assert 0.0 <= camera['validation_no_digit_recall'] <= 1.0
     assert report['started_from'] == 'random weights'
     # What the examples showed, per kind: the negatives are blank sheets or no paper, and
-    # the kinds add up to the examples (training negatives are used twice).
+    # the kinds add up to the distinct examples (negatives and "1"s are used twice).
     by_kind = camera['by_kind']
     assert any(kind.startswith('blank/') for kind in by_kind)
     assert all(kind.split('/')[0] in ('blank', 'no_paper', 'digit') for kind in by_kind)
     negatives = sum(row['train'] for kind, row in by_kind.items()
                     if not kind.startswith('digit/'))
     assert 2 * negatives == camera['train_no_digit']
-    assert sum(row['train'] for row in by_kind.values()) + negatives == camera['train_examples']
+    assert camera['repeats'] == {'10': 2, '1': 2}
+    assert sum(row['train'] for row in by_kind.values()) == camera['train_distinct']
+    assert camera['train_distinct'] + negatives <= camera['train_examples']
+    assert camera['train_examples'] <= 2 * camera['train_distinct']
     assert sum(row['held_out'] for row in by_kind.values()) == (
         camera['validation_digits'] + camera['validation_no_digit'])
     markdown = (trained / training.REPORT_MD).read_text()

@@ -756,6 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             'render_seconds': None if render_seconds is None else round(render_seconds, 1),
             'train_examples': int(len(camera_train[1])),
             'train_no_digit': int(np.sum(camera_train[1] == NO_DIGIT_CLASS)),
+            'train_distinct': int(len(kinds_train)),
+            'repeats': {str(label): times for label, times in CAMERA_REPEATS.items()},
             'validation_digits': int(np.sum(~negative)),
             'validation_no_digit': int(np.sum(negative)),
             'validation_digit_accuracy': float(np.mean(
