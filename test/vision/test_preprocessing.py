@@ -200,6 +200,21 @@ def test_broken_digit_keeps_all_pieces():
     assert ys.min() <= 170 - 140 and ys.max() >= 290 - 140
 
 
+def test_a_stroke_broken_into_grains_is_kept_with_the_digit():
+    """Check: a stroke fallen apart into small grains (pencil, glare) stays part of the digit."""
+    # A "7": a solid bar, and a downstroke of dots 2 px apart, each far under
+    # min_component_fraction of the bar.
+    frame = paper()
+    cv2.line(frame, (290, 180), (350, 180), (30, 30, 30), 9)
+    for step in range(20):
+        cv2.circle(frame, (350 - 3 * step, 186 + 6 * step), 2, (30, 30, 30), -1)
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    ys, _ = np.nonzero(result.digit_mask)
+    # The dots reach down to y = 186 + 6 * 19 + 2 = 302 in the frame, 162 in the box.
+    assert ys.max() >= 302 - 140 - 2
+
+
 def test_ruled_lines_crossing_the_digit_are_removed_and_stroke_restored():
     """Check: ruled lines crossing the digit are removed and stroke restored."""
     frame = paper()

@@ -73,6 +73,11 @@ MAX_LINE_ASPECT = 0.25
 """Ink whose minimal enclosing rectangle is narrower than this fraction of its length is a
 straight stroke (see :func:`is_stroke_from_outside`)."""
 
+FRAGMENT_GAP = 4
+"""Ink components at most about this many pixels apart form one piece of the digit (see
+:func:`select_digit`): grainy pencil and strokes broken by glare fall apart into
+fragments a few pixels apart."""
+
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
 
@@ -393,56 +398,90 @@ def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarr
 
 def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
                  ignore_border_ink: bool = True) -> np.ndarray:
-    """Keep the digit's connected components of an ink mask, drop specks and lines.
+    """Keep the digit's pieces of an ink mask, drop specks and lines.
 
-    The main component maximises area weighted by closeness to the centre; other
-    components are kept when they are not tiny relative to it and lie close to the
-    main component's bounding box (a digit broken in pieces, e.g. a 5's flag). With
-    ``ignore_border_ink``, components that run into the mask's border along more than
-    :data:`MAX_BORDER_CONTACT` of its side are never part of the digit: the digit is
-    written inside the box (a stroke's end may touch the border), while the paper's
-    edge, the desk, a shadow, a hand or an object reach in from outside it. A bold
-    stroke that runs out of one side along about its own width still counts.
+    Connected components closer than :data:`FRAGMENT_GAP` pixels form one piece
+    (:func:`_pieces`): grainy pencil, or a stroke broken by glare or a shadow, falls
+    apart into fragments each too small to count on its own. The main piece maximises
+    ink area weighted by closeness to the centre; other pieces are kept when they are
+    not tiny relative to it and lie close to the main piece's bounding box (a digit
+    broken in pieces, e.g. a 5's flag). With ``ignore_border_ink``, components that
+    run into the mask's border along more than :data:`MAX_BORDER_CONTACT` of its side
+    are never part of the digit: the digit is written inside the box (a stroke's end
+    may touch the border), while the paper's edge, the desk, a shadow, a hand or an
+    object reach in from outside it. A bold stroke that runs out of one side along
+    about its own width still counts.
 
     Returns:
         A uint8 0/255 mask (all zero when nothing is left).
 
     """
     h, w = binary.shape
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count <= 1:
         return np.zeros_like(binary)
     stats = stats[1:]
-    centroids = centroids[1:]
-    areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    areas = stats[:, cv2.CC_STAT_AREA]
     bw = stats[:, cv2.CC_STAT_WIDTH]
     bh = stats[:, cv2.CC_STAT_HEIGHT]
     # Leftover (e.g. slightly tilted) ruled lines: crossing the ROI, a few pixels thick.
-    thin_line = (((bw >= 0.9 * w) & (areas <= 4.0 * bw)) | ((bh >= 0.9 * h) & (areas <= 4.0 * bh)))
-    valid = ~thin_line & (areas >= max(4.0, 2e-4 * h * w))
+    allowed = ~(((bw >= 0.9 * w) & (areas <= 4 * bw)) | ((bh >= 0.9 * h) & (areas <= 4 * bh)))
     if ignore_border_ink:
         rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
         contact = np.bincount(rim, minlength=count)[1:]
-        touching = contact > MAX_BORDER_CONTACT * min(h, w)
-        for index in np.flatnonzero(touching & valid):
-            if _stroke_runs_out(labels, index + 1, stats[index], int(contact[index])):
-                touching[index] = False
-        valid &= ~touching
+        for index in np.flatnonzero(allowed & (contact > MAX_BORDER_CONTACT * min(h, w))):
+            allowed[index] = _stroke_runs_out(labels, index + 1, stats[index],
+                                              int(contact[index]))
+    if not allowed.any():
+        return np.zeros_like(binary)
+    ink = _labels_to_mask(labels, np.flatnonzero(allowed) + 1, count)
+    count, labels, areas, boxes, centroids = _pieces(ink)
+    valid = areas >= max(4.0, 2e-4 * h * w)
     if not valid.any():
         return np.zeros_like(binary)
     dist = np.hypot((centroids[:, 0] - w / 2) / w, (centroids[:, 1] - h / 2) / h)
     score = np.where(valid, areas * (1.0 - dist), -1.0)
     main = int(np.argmax(score))
-    mx, my = stats[main, cv2.CC_STAT_LEFT], stats[main, cv2.CC_STAT_TOP]
-    mw, mh = bw[main], bh[main]
-    margin = 0.3 * max(mw, mh)
-    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    gap_x = np.maximum(0, np.maximum(mx - (left + bw), left - (mx + mw)))
-    gap_y = np.maximum(0, np.maximum(my - (top + bh), top - (my + mh)))
+    left, top, right, bottom = boxes.T
+    margin = 0.3 * max(right[main] - left[main], bottom[main] - top[main])
+    gap_x = np.maximum(0, np.maximum(left[main] - right, left - right[main]))
+    gap_y = np.maximum(0, np.maximum(top[main] - bottom, top - bottom[main]))
     keep = valid & (areas >= min_component_fraction * areas[main]) & (gap_x <= margin) & (
         gap_y <= margin)
     keep[main] = True
-    return _labels_to_mask(labels, np.flatnonzero(keep) + 1, count)
+    return cv2.bitwise_and(_labels_to_mask(labels, np.flatnonzero(keep) + 1, count), ink)
+
+
+def _pieces(ink: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group an ink mask's components closer than :data:`FRAGMENT_GAP` pixels into pieces.
+
+    The pieces are the components of the ink dilated by half the gap; their boxes and
+    centroids are the dilated ones' with the dilation taken off (exact but where a
+    piece reaches the image's border, within half the gap there).
+
+    Args:
+        ink: uint8 0/255 mask, not empty.
+
+    Returns:
+        ``(count, labels, areas, boxes, centroids)``: the pieces' label image and its
+        label count (background included), and per piece (background excluded) its
+        ink area, its box ``(left, top, right, bottom)`` (right and bottom exclusive)
+        and its centroid ``(x, y)``.
+
+    """
+    h, w = ink.shape
+    r = FRAGMENT_GAP // 2
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(
+        cv2.dilate(ink, kernel), connectivity=8)
+    areas = np.bincount(labels[ink > 0], minlength=count)[1:].astype(np.float64)
+    left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    right = left + stats[1:, cv2.CC_STAT_WIDTH]
+    bottom = top + stats[1:, cv2.CC_STAT_HEIGHT]
+    boxes = np.stack([np.where(left > 0, left + r, 0), np.where(top > 0, top + r, 0),
+                      np.where(right < w, right - r, w), np.where(bottom < h, bottom - r, h)],
+                     axis=1)
+    return count, labels, areas, boxes, centroids[1:]
 
 
 def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: int) -> bool:
