@@ -200,6 +200,19 @@ def test_broken_digit_keeps_all_pieces():
     assert ys.min() <= 170 - 140 and ys.max() >= 290 - 140
 
 
+def test_a_bold_printed_digit_has_no_holes():
+    """Check: strokes 30 % of the box wide are ink all through, not paper in their middle."""
+    frame = paper()
+    # A bold "1" inside the 200x200 box at (220, 140): a 60 px stem, 150 px tall with
+    # its round caps, and a foot.
+    cv2.line(frame, (320, 200), (320, 290), (40, 40, 40), 60)
+    cv2.line(frame, (270, 310), (370, 310), (40, 40, 40), 30)
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    stem = result.digit_mask[60:150, 100 - 25:100 + 25]
+    assert cv2.countNonZero(stem) == stem.size
+
+
 def test_a_stroke_broken_into_grains_is_kept_with_the_digit():
     """Check: a stroke fallen apart into small grains (pencil, glare) stays part of the digit."""
     # A "7": a solid bar, and a downstroke of dots 2 px apart, each far under

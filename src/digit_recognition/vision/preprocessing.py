@@ -331,8 +331,50 @@ def _threshold(gray: np.ndarray, config: PreprocessConfig,
         t = config.relative_threshold * level
     # Ink: relatively dark enough, and also absolutely (no ink in sensor noise).
     t = int(np.ceil(max(t, min_rel)))
-    return cv2.bitwise_and(significant,
-                           cv2.threshold(relative, t - 1, 255, cv2.THRESH_BINARY)[1])
+    ink = cv2.bitwise_and(significant,
+                          cv2.threshold(relative, t - 1, 255, cv2.THRESH_BINARY)[1])
+    return _fill_stroke_holes(ink, gray, paper, config.min_contrast)
+
+
+def _fill_stroke_holes(ink: np.ndarray, gray: np.ndarray, paper: np.ndarray,
+                       min_contrast: int) -> np.ndarray:
+    """Fill the holes that the paper estimate punches into strokes wider than its kernel.
+
+    Inside a bold stroke wider than :func:`_paper_kernel`, the closing finds no paper
+    and takes the ink for it: the stroke gets square holes of "paper", and the digit
+    turns into another. There the paper estimate is as dark as the ink, which paper is
+    hardly anywhere else (a shadow is lighter than the ink on it). Such regions, as
+    dark as the ink, are added with the dark pixels around them when they touch the
+    ink and not the ROI's border: dim paper beside glare, or a dark desk or sleeve,
+    reaches in from outside.
+
+    Args:
+        ink: uint8 0/255 ink mask of ``gray``.
+        gray: the gray ROI.
+        paper: its paper estimate.
+        min_contrast: paper is lighter than the ink's mean gray by at least this much
+            (half of it: the collapsed estimate; all of it: the pixels added).
+
+    """
+    if not cv2.countNonZero(ink):
+        return ink
+    ink_gray = int(cv2.mean(gray, mask=ink)[0])
+    if cv2.minMaxLoc(paper)[0] > ink_gray + min_contrast // 2:
+        return ink
+    # The collapsed estimate: both it and the pixel as dark as the ink.
+    core = cv2.threshold(cv2.max(paper, gray), ink_gray + min_contrast // 2, 255,
+                         cv2.THRESH_BINARY_INV)[1]
+    # Grown over the pixels about as dark as the ink around it.
+    dark = cv2.threshold(gray, ink_gray + min_contrast, 255, cv2.THRESH_BINARY_INV)[1]
+    count, labels = cv2.connectedComponents(cv2.bitwise_or(core, cv2.bitwise_and(
+        dark, cv2.bitwise_not(ink))), connectivity=8)
+    fill = np.zeros(count, bool)
+    fill[labels[cv2.bitwise_and(core, cv2.dilate(ink, None)) > 0]] = True
+    fill[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    fill[0] = False
+    if not fill.any():
+        return ink
+    return cv2.bitwise_or(ink, _labels_to_mask(labels, np.flatnonzero(fill), count))
 
 
 def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarray:
