@@ -656,7 +656,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help='train on the first N training images only (for quick tests)')
     parser.add_argument('--learning-rate', type=float, default=2e-3,
                         help='peak learning rate of the warm-up + cosine schedule')
-    parser.add_argument('--camera-scenes', type=int, default=30000, metavar='N',
+    parser.add_argument('--camera-scenes', type=int, default=45000, metavar='N',
                         help='synthetic camera scenes rendered for camera examples and '
                              '"no digit" negatives (0: MNIST only)')
     parser.add_argument('--camera-cache', default='out/camera_cache',

@@ -459,7 +459,7 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
 
     """
     h, w = binary.shape
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count <= 1:
         return np.zeros_like(binary)
     stats = stats[1:]
@@ -477,7 +477,15 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     if not allowed.any():
         return np.zeros_like(binary)
     ink = _labels_to_mask(labels, np.flatnonzero(allowed) + 1, count)
-    count, labels, areas, boxes, centroids = _pieces(ink)
+    if (areas[allowed] >= min_component_fraction * areas[allowed].max()).all():
+        # No fragment too small to count alone: the components are the pieces (and
+        # grouping, a quarter of the preprocessing's time, is not needed).
+        areas = np.where(allowed, areas, 0).astype(np.float64)
+        left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+        boxes = np.stack([left, top, left + bw, top + bh], axis=1)
+        centroids = centroids[1:]
+    else:
+        count, labels, areas, boxes, centroids = _pieces(ink, labels, stats, centroids[1:])
     valid = areas >= max(4.0, 2e-4 * h * w)
     if not valid.any():
         return np.zeros_like(binary)
@@ -494,36 +502,51 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     return cv2.bitwise_and(_labels_to_mask(labels, np.flatnonzero(keep) + 1, count), ink)
 
 
-def _pieces(ink: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _pieces(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, centroids: np.ndarray
+            ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Group an ink mask's components closer than :data:`FRAGMENT_GAP` pixels into pieces.
 
-    The pieces are the components of the ink dilated by half the gap; their boxes and
-    centroids are the dilated ones' with the dilation taken off (exact but where a
-    piece reaches the image's border, within half the gap there).
+    The pieces are the components of the ink dilated by half the gap; their areas,
+    boxes and centroids are summed up from their ink components' (the statistics of
+    a connected-components pass cost five times the labelling itself).
 
     Args:
-        ink: uint8 0/255 mask, not empty.
+        ink: uint8 0/255 mask of the chosen components, not empty.
+        labels: the connected-components label image that ``ink`` was chosen from.
+        stats: its components' stats (background row dropped).
+        centroids: its components' centroids (background row dropped).
 
     Returns:
-        ``(count, labels, areas, boxes, centroids)``: the pieces' label image and its
-        label count (background included), and per piece (background excluded) its
-        ink area, its box ``(left, top, right, bottom)`` (right and bottom exclusive)
-        and its centroid ``(x, y)``.
+        ``(count, piece_labels, areas, boxes, centroids)``: the pieces' label image and
+        its label count (background included), and per piece (background excluded)
+        its ink area, its box ``(left, top, right, bottom)`` (right and bottom
+        exclusive) and its ink's centroid ``(x, y)``.
 
     """
-    h, w = ink.shape
     r = FRAGMENT_GAP // 2
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(
-        cv2.dilate(ink, kernel), connectivity=8)
-    areas = np.bincount(labels[ink > 0], minlength=count)[1:].astype(np.float64)
-    left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
-    right = left + stats[1:, cv2.CC_STAT_WIDTH]
-    bottom = top + stats[1:, cv2.CC_STAT_HEIGHT]
-    boxes = np.stack([np.where(left > 0, left + r, 0), np.where(top > 0, top + r, 0),
-                      np.where(right < w, right - r, w), np.where(bottom < h, bottom - r, h)],
-                     axis=1)
-    return count, labels, areas, boxes, centroids[1:]
+    count, piece_labels = cv2.connectedComponents(cv2.dilate(ink, kernel), connectivity=8)
+    # Each component lies in one piece: the piece of any of its pixels.
+    on = ink > 0
+    piece_of = np.zeros(len(stats) + 1, np.int64)
+    piece_of[labels[on]] = piece_labels[on]
+    members = np.flatnonzero(piece_of[1:])
+    piece = piece_of[members + 1] - 1
+    member_stats = stats[members]
+    area = member_stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    areas = np.bincount(piece, area, count - 1)
+    piece_centroids = np.stack(
+        [np.bincount(piece, area * centroids[members, axis], count - 1) / areas
+         for axis in (0, 1)], axis=1)
+    left, top = member_stats[:, cv2.CC_STAT_LEFT], member_stats[:, cv2.CC_STAT_TOP]
+    boxes = np.empty((count - 1, 4), np.int64)
+    boxes[:, :2] = np.iinfo(np.int64).max
+    boxes[:, 2:] = np.iinfo(np.int64).min
+    np.minimum.at(boxes[:, 0], piece, left)
+    np.minimum.at(boxes[:, 1], piece, top)
+    np.maximum.at(boxes[:, 2], piece, left + member_stats[:, cv2.CC_STAT_WIDTH])
+    np.maximum.at(boxes[:, 3], piece, top + member_stats[:, cv2.CC_STAT_HEIGHT])
+    return count, piece_labels, areas, boxes, piece_centroids
 
 
 def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: int) -> bool:
