@@ -648,7 +648,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--data-dir', default=None,
                         help='directory with the four MNIST IDX .gz files '
                              '(default: keras.datasets.mnist.load_data(), needs internet)')
-    parser.add_argument('--epochs', type=int, default=24)
+    parser.add_argument('--epochs', type=int, default=18)
     parser.add_argument('--batch-size', type=int, default=128)
     parser.add_argument('--output-dir', default='models', help='where to write the model')
     parser.add_argument('--seed', type=int, default=1)
