@@ -91,3 +91,27 @@ def test_a_straight_stroke_from_outside_the_box_is_no_digit(end):
     written = preprocessing.preprocess(inside)
     assert not written.is_empty
     assert not written.digit_mask[0].any() and not written.digit_mask[-1].any()
+
+
+def test_a_pen_reaching_in_beside_the_digit_is_not_part_of_it():
+    """Check: a straight stroke from the border next to the digit is dropped, the digit kept.
+
+    Beside the digit it lies within the reach of the digit's other pieces (a 5's flag, a
+    broken stroke); kept, it turned a "3" into a "2". The same stroke ending inside the
+    box is kept with the digit.
+    """
+    def scene(end_x: int) -> np.ndarray:
+        frame = render_digit(paper(), DIGITS[0], height=100, center=(ROI_X + 100, ROI_Y + 85))
+        cv2.line(frame, (ROI_X + 90, ROI_Y + 165), (ROI_X + end_x, ROI_Y + 185),
+                 (40, 160, 40), 6)
+        return frame
+
+    alone = preprocessing.preprocess(
+        render_digit(paper(), DIGITS[0], height=100, center=(ROI_X + 100, ROI_Y + 85)))
+    with_pen = preprocessing.preprocess(scene(205))
+    assert not with_pen.is_empty
+    assert not with_pen.digit_mask[150:].any()
+    np.testing.assert_array_equal(with_pen.model_input, alone.model_input)
+    # A stroke that stays inside the box may be the digit's own: it is kept.
+    with_stroke = preprocessing.preprocess(scene(170))
+    assert with_stroke.digit_mask[170:].any()

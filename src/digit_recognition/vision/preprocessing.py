@@ -447,12 +447,13 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     apart into fragments each too small to count on its own. The main piece maximises
     ink area weighted by closeness to the centre; other pieces are kept when they are
     not tiny relative to it and lie close to the main piece's bounding box (a digit
-    broken in pieces, e.g. a 5's flag). With ``ignore_border_ink``, components that
-    run into the mask's border along more than :data:`MAX_BORDER_CONTACT` of its side
-    are never part of the digit: the digit is written inside the box (a stroke's end
-    may touch the border), while the paper's edge, the desk, a shadow, a hand or an
-    object reach in from outside it. A bold stroke that runs out of one side along
-    about its own width still counts.
+    broken in pieces, e.g. a 5's flag), except a straight one that reaches the border
+    (:func:`is_stroke_from_outside`: a pen beside the digit). With
+    ``ignore_border_ink``, components that run into the mask's border along more than
+    :data:`MAX_BORDER_CONTACT` of its side are never part of the digit: the digit is
+    written inside the box (a stroke's end may touch the border), while the paper's
+    edge, the desk, a shadow, a hand or an object reach in from outside it. A bold
+    stroke that runs out of one side along about its own width still counts.
 
     Returns:
         A uint8 0/255 mask (all zero when nothing is left).
@@ -499,6 +500,13 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     keep = valid & (areas >= min_component_fraction * areas[main]) & (gap_x <= margin) & (
         gap_y <= margin)
     keep[main] = True
+    # A straight piece beside the main one that reaches the border is a pen, a stick or
+    # an edge coming in from outside, not a digit's flag or broken-off stroke.
+    at_border = (left == 0) | (top == 0) | (right == w) | (bottom == h)
+    for index in np.flatnonzero(keep & at_border):
+        if index != main and is_stroke_from_outside(
+                cv2.bitwise_and(cv2.compare(labels, int(index) + 1, cv2.CMP_EQ), ink)):
+            keep[index] = False
     return cv2.bitwise_and(_labels_to_mask(labels, np.flatnonzero(keep) + 1, count), ink)
 
 
