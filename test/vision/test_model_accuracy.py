@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.needs_tensorflow
-MIN_ACCURACY = 0.993
+MIN_ACCURACY = 0.995
+"""Issue #13's floor for the shipped model on MNIST test (a "no digit" answer is wrong)."""
 MIN_AGREEMENT = 0.999
 BATCH = 1000
 
