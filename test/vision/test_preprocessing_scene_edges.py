@@ -100,14 +100,16 @@ def test_a_pen_reaching_in_beside_the_digit_is_not_part_of_it():
     broken stroke); kept, it turned a "3" into a "2". The same stroke ending inside the
     box is kept with the digit.
     """
+    def digit() -> np.ndarray:
+        return render_digit(paper(), DIGITS[0], height=100, center=(ROI_X + 100, ROI_Y + 85))
+
     def scene(end_x: int) -> np.ndarray:
-        frame = render_digit(paper(), DIGITS[0], height=100, center=(ROI_X + 100, ROI_Y + 85))
+        frame = digit()
         cv2.line(frame, (ROI_X + 90, ROI_Y + 165), (ROI_X + end_x, ROI_Y + 185),
                  (40, 160, 40), 6)
         return frame
 
-    alone = preprocessing.preprocess(
-        render_digit(paper(), DIGITS[0], height=100, center=(ROI_X + 100, ROI_Y + 85)))
+    alone = preprocessing.preprocess(digit())
     with_pen = preprocessing.preprocess(scene(205))
     assert not with_pen.is_empty
     assert not with_pen.digit_mask[150:].any()
