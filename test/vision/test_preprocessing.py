@@ -213,6 +213,26 @@ def test_a_bold_printed_digit_has_no_holes():
     assert cv2.countNonZero(stem) == stem.size
 
 
+def test_a_bold_stroke_lit_unevenly_has_no_holes():
+    """Check: a bold stroke whose gray varies across it is still ink all through.
+
+    The paper estimate inside a stroke wider than its kernel is the stroke's lightest
+    ink nearby, here 30 gray levels above its darkest, 15 above its mean.
+    """
+    frame = paper()
+    ink = np.zeros(frame.shape[:2], np.uint8)
+    cv2.line(ink, (320, 200), (320, 290), 255, 60)
+    cv2.line(ink, (270, 310), (370, 310), 255, 30)
+    # Light falls from the right: the stem's gray rises from 25 to 55 across it.
+    gray = np.clip(25 + (np.arange(frame.shape[1]) - 290) / 2, 25, 55).astype(np.uint8)
+    ys, xs = np.nonzero(ink)
+    frame[ys, xs] = gray[xs, None]
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    stem = result.digit_mask[60:150, 100 - 25:100 + 25]
+    assert cv2.countNonZero(stem) == stem.size
+
+
 def test_a_stroke_broken_into_grains_is_kept_with_the_digit():
     """Check: a stroke fallen apart into small grains (pencil, glare) stays part of the digit."""
     # A "7": a solid bar, and a downstroke of dots 2 px apart, each far under
@@ -241,6 +261,32 @@ def test_ruled_lines_crossing_the_digit_are_removed_and_stroke_restored():
     assert xs.max() - xs.min() < 20, 'ruled lines were kept as ink'
     column = mask[20:180, 320 - 220]
     assert column.all(), 'the stroke was cut where the lines crossed it'
+
+
+def test_a_bold_digit_as_tall_as_the_box_is_not_a_ruled_line():
+    """Check: a bold stroke spanning 92 % of the box is kept whole; the rulings go."""
+    frame = paper()
+    for y in range(165, 330, 30):  # rulings across the stroke, not its round ends
+        frame[y:y + 3] = (frame[y:y + 3] * np.array([0.55, 0.5, 0.45])).astype(np.uint8)
+    # A bold "1", 30 px thick, from 8 px under the box's top to 8 px above its bottom.
+    cv2.line(frame, (320, 140 + 23), (320, 140 + 177), (30, 30, 30), 30)
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    ys, xs = np.nonzero(result.digit_mask)
+    assert ys.min() <= 10 and ys.max() >= 190 and xs.max() - xs.min() < 40
+    assert result.digit_mask[23:178, 100 - 12:100 + 12].all(), 'the stroke was cut'
+
+
+def test_remove_ruled_lines_keeps_a_bold_stroke_but_not_a_thick_band_across():
+    """Check: only a thick run crossing the whole mask counts as a line."""
+    mask = np.zeros((200, 200), np.uint8)
+    mask[100:103, :] = 255  # a ruling
+    mask[8:192, 85:115] = 255  # a bold stroke, not reaching the top or bottom
+    out = preprocessing.remove_ruled_lines(mask)
+    assert out[8:192, 85:115].all()
+    assert not out[100:103, :80].any() and not out[100:103, 120:].any()
+    mask[:, 10:40] = 255  # a band as thick, from the top to the bottom (desk, shadow)
+    assert not preprocessing.remove_ruled_lines(mask)[:, 10:40].any()
 
 
 def test_remove_ruled_lines_keeps_short_strokes():

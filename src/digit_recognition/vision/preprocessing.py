@@ -78,6 +78,11 @@ FRAGMENT_GAP = 4
 :func:`select_digit`): grainy pencil and strokes broken by glare fall apart into
 fragments a few pixels apart."""
 
+MAX_RULING_THICKNESS = 0.05
+"""A ruled line is at most this fraction of the ROI's side thick; a straight run of ink
+thicker than that which does not cross the whole ROI is a bold stroke (a tall "1" or
+"5"), not a line (see :func:`remove_ruled_lines`)."""
+
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
 
@@ -348,24 +353,28 @@ def _fill_stroke_holes(ink: np.ndarray, gray: np.ndarray, paper: np.ndarray,
     ink and not the ROI's border: dim paper beside glare, or a dark desk or sleeve,
     reaches in from outside.
 
+    "As dark as the ink" allows twice ``min_contrast`` above the ink's mean gray: the
+    collapsed estimate is the *lightest* ink within the kernel (a closing takes a
+    maximum first), and a bold stroke's gray varies by about ``min_contrast`` (uneven
+    light across it, its blurred rim), while paper is at least ``min_contrast``
+    lighter than ink by the definition of ink.
+
     Args:
         ink: uint8 0/255 ink mask of ``gray``.
         gray: the gray ROI.
         paper: its paper estimate.
-        min_contrast: paper is lighter than the ink's mean gray by at least this much
-            (half of it: the collapsed estimate; all of it: the pixels added).
+        min_contrast: the least contrast of ink against paper (gray levels).
 
     """
     if not cv2.countNonZero(ink):
         return ink
-    ink_gray = int(cv2.mean(gray, mask=ink)[0])
-    if cv2.minMaxLoc(paper)[0] > ink_gray + min_contrast // 2:
+    as_dark_as_ink = int(cv2.mean(gray, mask=ink)[0]) + 2 * min_contrast
+    if cv2.minMaxLoc(paper)[0] > as_dark_as_ink:
         return ink
     # The collapsed estimate: both it and the pixel as dark as the ink.
-    core = cv2.threshold(cv2.max(paper, gray), ink_gray + min_contrast // 2, 255,
-                         cv2.THRESH_BINARY_INV)[1]
-    # Grown over the pixels about as dark as the ink around it.
-    dark = cv2.threshold(gray, ink_gray + min_contrast, 255, cv2.THRESH_BINARY_INV)[1]
+    core = cv2.threshold(cv2.max(paper, gray), as_dark_as_ink, 255, cv2.THRESH_BINARY_INV)[1]
+    # Grown over the pixels as dark as the ink around it.
+    dark = cv2.threshold(gray, as_dark_as_ink, 255, cv2.THRESH_BINARY_INV)[1]
     count, labels = cv2.connectedComponents(cv2.bitwise_or(core, cv2.bitwise_and(
         dark, cv2.bitwise_not(ink))), connectivity=8)
     fill = np.zeros(count, bool)
@@ -383,8 +392,10 @@ def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarr
     A line is a run found by an opening with a long 1-pixel-thick kernel (half the
     minimal length) whose connected piece spans at least ``line_length`` of the image
     side: ruled lines cross the whole region, digit strokes do not, so a tall
-    straight "1" survives. Ink that the removal cut (where a stroke crosses a line)
-    is restored where the stroke continues on both sides of the line.
+    straight "1" survives. A run thicker than :data:`MAX_RULING_THICKNESS` that does not
+    cross the whole region is not a line either: a bold digit as tall as the region
+    has such runs. Ink that the removal cut (where a stroke crosses a line) is restored
+    where the stroke continues on both sides of the line.
 
     Args:
         binary: uint8 0/255 ink mask.
@@ -419,6 +430,9 @@ def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarr
                                   cv2.getStructuringElement(rect, along(15)))
         opened = cv2.morphologyEx(joined, cv2.MORPH_OPEN,
                                   cv2.getStructuringElement(rect, along(kernel_length)))
+        opened = cv2.bitwise_and(opened, cv2.bitwise_not(
+            _bold_strokes(opened, horizontal, cv2.getStructuringElement(
+                rect, across(_odd(MAX_RULING_THICKNESS * side))))))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
         extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
         is_line = extent >= span
@@ -436,6 +450,32 @@ def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarr
     bridge |= cv2.morphologyEx(kept, cv2.MORPH_CLOSE,
                                cv2.getStructuringElement(cv2.MORPH_RECT, (13, 1)))
     return kept | (bridge & lines & binary)
+
+
+def _bold_strokes(runs: np.ndarray, horizontal: bool, across: np.ndarray) -> np.ndarray:
+    """Return the parts of long straight runs of ink that are bold strokes, not rulings.
+
+    Args:
+        runs: uint8 0/255 mask of the long horizontal (or vertical) runs of ink.
+        horizontal: whether the runs are horizontal.
+        across: a structuring element, across the runs, just thicker than a ruling.
+
+    Returns:
+        The uint8 0/255 mask of the runs at least as thick as ``across`` that do not
+        reach both ends of the image along them (rulings cross it from side to side).
+
+    """
+    thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, across)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
+    if count <= 1:
+        return thick
+    start = stats[1:, cv2.CC_STAT_LEFT if horizontal else cv2.CC_STAT_TOP]
+    length = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+    side = runs.shape[1] if horizontal else runs.shape[0]
+    inside = np.flatnonzero((start > 0) | (start + length < side)) + 1
+    if not len(inside):
+        return np.zeros_like(runs)
+    return _labels_to_mask(labels, inside, count)
 
 
 def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
@@ -577,7 +617,8 @@ def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: 
     longest = int((edges[1::2] - edges[::2]).max())
     x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
     bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
-    mask = cv2.compare(labels[y:y + bh, x:x + bw], int(label), cv2.CMP_EQ)
+    # NumPy, not cv2.compare: OpenCV fails on a one-pixel component's 1x1 crop.
+    mask = (labels[y:y + bh, x:x + bw] == label).astype(np.uint8) * 255
     return longest <= BORDER_STROKE_FACTOR * stroke_width(mask)
 
 
