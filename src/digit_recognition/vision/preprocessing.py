@@ -466,9 +466,9 @@ def _bold_strokes(runs: np.ndarray, horizontal: bool, across: np.ndarray) -> np.
 
     """
     thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, across)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
-    if count <= 1:
+    if not cv2.countNonZero(thick):  # only rulings: the usual case, and cheap
         return thick
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
     start = stats[1:, cv2.CC_STAT_LEFT if horizontal else cv2.CC_STAT_TOP]
     length = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
     side = runs.shape[1] if horizontal else runs.shape[0]
