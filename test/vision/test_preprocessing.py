@@ -217,7 +217,7 @@ def test_a_bold_stroke_lit_unevenly_has_no_holes():
     """Check: a bold stroke whose gray varies across it is still ink all through.
 
     The paper estimate inside a stroke wider than its kernel is the stroke's lightest
-    ink nearby, here 30 gray levels above its darkest, 15 above its mean.
+    ink nearby, here 30 gray levels above its darkest, about 15 above its mean.
     """
     frame = paper()
     ink = np.zeros(frame.shape[:2], np.uint8)
