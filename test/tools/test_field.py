@@ -92,13 +92,17 @@ def test_a_clean_scene_is_read_by_the_preprocessor():
     """Check: a clean scene with a digit keeps ink; a plain blank sheet is empty."""
     rng = np.random.default_rng(1)
     ink = field_writers.StrokeWriter(3).draw(4, 120, rng)
-    frame, box = field_scenes.render_scene(field_scenes.SceneSpec(tier='clean', ink=ink), rng)
+    frame, box, instrument = field_scenes.render_scene(
+        field_scenes.SceneSpec(tier='clean', ink=ink), rng)
+    # The clean tier writes with a pen or a marker, never a pencil.
+    assert instrument in field_scenes.INKS[:3]
     result = preprocess(frame)
     assert not result.is_empty
     # The digit box the generator reports holds what the preprocessor kept.
     assert field._kept_the_digit(result, box)
-    blank, no_box = field_scenes.render_scene(field_scenes.SceneSpec(tier='clean'), rng)
-    assert preprocess(blank).is_empty and no_box is None
+    blank, no_box, no_instrument = field_scenes.render_scene(
+        field_scenes.SceneSpec(tier='clean'), rng)
+    assert preprocess(blank).is_empty and no_box is None and no_instrument is None
 
 
 def test_camera_training_set_labels_and_shapes(mnist_dir):
@@ -121,6 +125,29 @@ def test_camera_training_set_labels_and_shapes(mnist_dir):
 def _result(label: int, probs: list[float]) -> field.FrameResult:
     return field.FrameResult('clean', 'plain', 'synthetic', label, True,
                              np.array(probs, np.float32))
+
+
+def test_summary_rates_each_instrument_within_its_condition():
+    """Check: the per-ink table counts digit frames by condition and instrument only."""
+    one = [0.0, 1.0] + [0.0] * 9
+    results = [field.FrameResult('hard', 'plain', 'synthetic', 1, True, np.array(one), 'pencil'),
+               field.FrameResult('hard', 'grid', 'hershey', 2, True, np.array(one), 'pencil'),
+               field.FrameResult('hard', 'plain', 'synthetic', 1, True, np.array(one), 'red'),
+               field.FrameResult('clean', 'plain', 'synthetic', 1, True, np.array(one), 'red'),
+               field.FrameResult('blank', 'plain', '-', NO_DIGIT, False, np.zeros(0))]
+    summary = field.summarise(results, DEFAULT_MIN_CONFIDENCE)
+    assert summary['instruments'] == {
+        'clean/red': {'frames': 1, 'correct': 1.0},
+        'hard/pencil': {'frames': 2, 'correct': 0.5},
+        'hard/red': {'frames': 1, 'correct': 1.0}}
+    assert '| hard/pencil | 2 | 50.0 % |' in field.format_tables(summary)
+
+
+def test_field_frames_say_what_the_digit_is_written_with():
+    """Check: hard-tier digit frames carry an instrument of the tier; negatives none."""
+    instruments = {field.field_frame(_first_index('hard') + i).instrument for i in range(12)}
+    assert instruments <= set(field_scenes.INKS) and len(instruments) >= 2
+    assert field.field_frame(_first_index('blank')).instrument == '-'
 
 
 def test_calibration_error():
@@ -149,4 +176,5 @@ def test_make_field_writes_tables_curve_and_errors(tmp_path):
     assert summary['min_confidence'] == DEFAULT_MIN_CONFIDENCE
     assert 0.0 <= summary['expected_calibration_error'] <= 1.0
     assert (out / 'coverage.png').read_bytes()[:4] == b'\x89PNG'
-    assert '| blank (answered "no digit") |' in (out / 'field.md').read_text()
+    tables = (out / 'field.md').read_text()
+    assert '| blank (answered "no digit") |' in tables and '| condition / ink |' in tables

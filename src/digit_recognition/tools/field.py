@@ -19,7 +19,7 @@ examples the model is trained on (:func:`camera_training_set`).
 """
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 import dataclasses
 import json
 from pathlib import Path
@@ -61,6 +61,8 @@ class FieldFrame:
     label: int
     """The digit shown, or ``NO_DIGIT``."""
     frame: np.ndarray
+    instrument: str = '-'
+    """What the digit is written with (one of ``field_scenes.INKS``), or ``-``."""
 
 
 def field_frame(index: int, seed: int = FIELD_SEED, width: int = 640,
@@ -76,9 +78,9 @@ def field_frame(index: int, seed: int = FIELD_SEED, width: int = 640,
         raise IndexError(f'the field set has {field_size()} frames')
     rng = np.random.default_rng((seed, index))
     spec, writer, label = _field_spec(condition, position, rng)
-    frame, _ = field_scenes.render_scene(spec, rng, width, height)
+    scene = field_scenes.render_scene(spec, rng, width, height)
     kind = spec.no_paper or spec.paper
-    return FieldFrame(condition, kind, writer, label, frame)
+    return FieldFrame(condition, kind, writer, label, scene.frame, scene.instrument or '-')
 
 
 def field_size() -> int:
@@ -212,7 +214,7 @@ def _camera_chunk(first: int, last: int, seed: int, mnist_images: np.ndarray,
                 spec.ink = field_writers.font_digit(label, height, rng)
                 kind = 'digit/font'
         # A 240x240 frame holds the default 200x200 box; rendering a full frame is slower.
-        frame, digit_box = field_scenes.render_scene(spec, rng, 240, 240)
+        frame, digit_box, _ = field_scenes.render_scene(spec, rng, 240, 240)
         result = preprocess(frame)
         if result.is_empty or (digit_box is not None
                                and not _kept_the_digit(result, digit_box)):
@@ -251,6 +253,8 @@ class FrameResult:
     reached_model: bool
     probabilities: np.ndarray
     """The model's output for the frame (zeros when preprocessing found it empty)."""
+    instrument: str = '-'
+    """What the digit is written with, or ``-`` (see :class:`FieldFrame`)."""
 
 
 def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int = FIELD_SEED,
@@ -270,7 +274,7 @@ def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int =
         if not pre.is_empty:
             probs = model.predict_proba(pre.model_input)[0]
         result = FrameResult(item.condition, item.kind, item.writer, item.label,
-                             not pre.is_empty, probs)
+                             not pre.is_empty, probs, item.instrument)
         results.append(result)
         answer = answer_of(result, min_confidence)
         if answer[0] != item.label and len(tiles) < keep_errors:
@@ -389,6 +393,25 @@ def _plot_curve(curve: dict[str, list[float]], chosen: float, path: Path) -> Non
     plt.close(fig)
 
 
+def _rates_by(results: Sequence[FrameResult], key_of: Callable[[FrameResult], str | None],
+              min_confidence: float) -> dict[str, dict]:
+    """Frames and rate answered right per group, groups sorted by name.
+
+    Args:
+        results: the frames' results.
+        key_of: a result's group, or None to leave the result out.
+        min_confidence: the threshold the answers are made at.
+
+    """
+    groups: dict[str, list[FrameResult]] = {}
+    for r in results:
+        key = key_of(r)
+        if key is not None:
+            groups.setdefault(key, []).append(r)
+    return {key: {'frames': len(rs), 'correct': correct_rate(rs, min_confidence)}
+            for key, rs in sorted(groups.items())}
+
+
 def summarise(results: Sequence[FrameResult], min_confidence: float) -> dict:
     """Tables of the field results at ``min_confidence``, as a JSON-ready dict."""
     by_condition = {}
@@ -396,12 +419,12 @@ def summarise(results: Sequence[FrameResult], min_confidence: float) -> dict:
         chosen = [r for r in results if r.condition == condition]
         by_condition[condition] = {'frames': len(chosen),
                                    'correct': correct_rate(chosen, min_confidence)}
-    by_kind: dict[str, dict] = {}
-    for r in results:
-        key = f'{r.condition}/{r.kind}'
-        by_kind.setdefault(key, []).append(r)
-    kinds = {key: {'frames': len(rs), 'correct': correct_rate(rs, min_confidence)}
-             for key, rs in sorted(by_kind.items())}
+    kinds = _rates_by(results, lambda r: f'{r.condition}/{r.kind}', min_confidence)
+    # Per writing instrument within each condition: faint pencil is the hard tier's
+    # biggest single source of misses.
+    instruments = _rates_by(
+        results, lambda r: None if r.instrument == '-' else f'{r.condition}/{r.instrument}',
+        min_confidence)
     writers = {}
     for writer in ('synthetic', 'hershey', 'mnist'):
         chosen = [r for r in results if r.writer == writer]
@@ -409,7 +432,8 @@ def summarise(results: Sequence[FrameResult], min_confidence: float) -> dict:
     negatives = [r for r in results if r.condition in NEGATIVE_CONDITIONS]
     false_digits = [r for r in negatives if answer_of(r, min_confidence)[0] != NO_DIGIT]
     return {'min_confidence': min_confidence, 'frames': len(results),
-            'conditions': by_condition, 'kinds': kinds, 'writers': writers,
+            'conditions': by_condition, 'kinds': kinds, 'instruments': instruments,
+            'writers': writers,
             'false_digits_on_negatives': len(false_digits),
             'expected_calibration_error': expected_calibration_error(results)}
 
@@ -424,6 +448,13 @@ def choose_min_confidence(curve: dict[str, list[float]], max_false_digit_rate: f
     return float(best)
 
 
+def _rate_table(group: str, rate: str, rows: dict[str, dict]) -> list[str]:
+    """Lines of a markdown table of :func:`_rates_by` rows, after a blank line."""
+    return ['', f'| {group} | frames | {rate} |', '| --- | --- | --- |'] + [
+        f"| {key} | {row['frames']} | {100 * row['correct']:.1f} % |"
+        for key, row in rows.items()]
+
+
 def format_tables(summary: dict) -> str:
     """Markdown tables of a :func:`summarise` result."""
     lines = [f"min_confidence {summary['min_confidence']:.2f}; "
@@ -433,12 +464,10 @@ def format_tables(summary: dict) -> str:
     for condition, row in summary['conditions'].items():
         what = ' (answered "no digit")' if condition in NEGATIVE_CONDITIONS else ''
         lines.append(f"| {condition}{what} | {row['frames']} | {100 * row['correct']:.1f} % |")
-    lines += ['', '| condition / kind | frames | answered right |', '| --- | --- | --- |']
-    lines += [f"| {key} | {row['frames']} | {100 * row['correct']:.1f} % |"
-              for key, row in summary['kinds'].items()]
-    lines += ['', '| writer | frames | read right |', '| --- | --- | --- |']
-    lines += [f"| {key} | {row['frames']} | {100 * row['correct']:.1f} % |"
-              for key, row in summary['writers'].items() if row['frames']]
+    lines += _rate_table('condition / kind', 'answered right', summary['kinds'])
+    lines += _rate_table('condition / ink', 'read right', summary['instruments'])
+    lines += _rate_table('writer', 'read right', {
+        key: row for key, row in summary['writers'].items() if row['frames']})
     lines += ['', f"False digits on the {summary['conditions']['blank']['frames']} blank and "
               f"{summary['conditions']['no_paper']['frames']} no-paper frames: "
               f"{summary['false_digits_on_negatives']}."]

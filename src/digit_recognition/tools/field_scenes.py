@@ -13,6 +13,7 @@ The generator is separate from the demo camera's (:mod:`~.vision.demo_frames`).
 """
 
 import dataclasses
+from typing import NamedTuple
 
 import cv2
 from digit_recognition.vision.preprocessing import RegionOfInterest
@@ -51,6 +52,17 @@ class SceneSpec:
     """The digit's ink coverage (float32 0-1, cropped), or None for no digit."""
     digit_height: float = 0.6
     """Height of the digit as a fraction of the box's height."""
+
+
+class RenderedScene(NamedTuple):
+    """One rendered frame and what is in it (:func:`render_scene`)."""
+
+    frame: np.ndarray
+    """The BGR uint8 frame."""
+    digit_box: RegionOfInterest | None
+    """The bounding box of the digit's ink in the frame; None without a digit."""
+    instrument: str | None
+    """What the digit is written with (one of :data:`INKS`); None without a digit."""
 
 
 def _sheet(rng: np.random.Generator, h: int, w: int, paper: str) -> np.ndarray:
@@ -330,8 +342,7 @@ def _paper_warp(rng: np.random.Generator, tier: str, box: RegionOfInterest) -> n
 
 
 def render_scene(spec: SceneSpec, rng: np.random.Generator, width: int = 640,
-                 height: int = 480, roi: RegionOfInterest | None = None
-                 ) -> tuple[np.ndarray, RegionOfInterest | None]:
+                 height: int = 480, roi: RegionOfInterest | None = None) -> RenderedScene:
     """Render one camera frame of ``spec``.
 
     Args:
@@ -342,18 +353,18 @@ def render_scene(spec: SceneSpec, rng: np.random.Generator, width: int = 640,
         roi: the preprocessor's box (default: the centred 200x200 one).
 
     Returns:
-        ``(frame, digit_box)``: the BGR uint8 frame and the bounding box of the
-        digit's ink in it (None without a digit).
+        The frame, the bounding box of the digit's ink in it and what the digit is
+        written with (both None without a digit).
 
     """
     box = (roi or RegionOfInterest()).resolve((height, width))
     tier = spec.tier
     sheet = _sheet(rng, height, width, spec.paper)
-    written = None
+    written = instrument = None
     if spec.ink is not None:
         inks = INKS[:3] if tier == 'clean' else INKS[:4] if tier == 'realistic' else INKS
-        written = _write(rng, sheet, spec.ink, inks[int(rng.integers(len(inks)))], box,
-                         spec.digit_height)
+        instrument = inks[int(rng.integers(len(inks)))]
+        written = _write(rng, sheet, spec.ink, instrument, box, spec.digit_height)
     paper_mask = np.ones((height, width), np.float32)
     edge_in_box = spec.no_paper == 'paper_edge' or (
         spec.ink is not None and tier == 'hard' and rng.random() < 0.15)
@@ -405,4 +416,4 @@ def render_scene(spec: SceneSpec, rng: np.random.Generator, width: int = 640,
         x0, y0 = np.floor(moved.min(axis=0)).astype(int)
         x1, y1 = np.ceil(moved.max(axis=0)).astype(int)
         digit_box = RegionOfInterest(int(x0), int(y0), int(x1 - x0), int(y1 - y0))
-    return _camera(rng, frame, tier), digit_box
+    return RenderedScene(_camera(rng, frame, tier), digit_box, instrument)
