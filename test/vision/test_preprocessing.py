@@ -346,7 +346,9 @@ def test_faint_pencil_on_dim_paper_next_to_glare_is_a_digit():
     result = preprocessing.preprocess(frame)
     assert not result.is_empty
     assert correlation(result.model_input, mnist_reference(digit)) > 0.8
-    assert preprocessing.preprocess(frame, PreprocessConfig(min_contrast=24)).is_empty
+    # A fixed floor of 24 levels (no lower floor in a dark frame either) rejects it.
+    assert preprocessing.preprocess(
+        frame, PreprocessConfig(min_contrast=24, dark_min_contrast=24)).is_empty
     # The same dim paper and glare without the pencil stays empty.
     blank = np.clip(paper(color=(60, 64, 66)) + glare * 160.0, 0, 255).astype(np.uint8)
     assert preprocessing.preprocess(blank).is_empty

@@ -56,6 +56,60 @@ def test_denoising_keeps_a_dark_noisy_digit_whole(index):
         off.binary_roi)[0]
 
 
+FAINT_PENCIL = (150, 172, 180)
+"""Ink about a quarter darker than the test paper: in a dark frame, about 13 gray levels."""
+
+
+def _roi_floor(frame: np.ndarray, config: preprocessing.PreprocessConfig) -> int:
+    gray = _roi_gray(frame)
+    return preprocessing.ink_floor(gray, preprocessing.estimate_paper(gray), config)
+
+
+@pytest.mark.parametrize('index', range(len(DIGITS)))
+def test_faint_ink_in_a_dark_clean_frame_is_read(index):
+    """Check: in a dark room with a clean sensor, ink 13 levels darker than paper counts.
+
+    The paper is at about gray 50, where the usual floor of 16 levels rejects faint
+    pencil; the sensor noise there is low, so the floor drops to ``dark_min_contrast``.
+    """
+    frame = render_digit(paper(), DIGITS[index], height=120, stroke=2, ink=FAINT_PENCIL)
+    reference = preprocessing.preprocess(
+        render_digit(paper(), DIGITS[index], height=120, stroke=2)).model_input
+    dark = _dark_noisy(frame, seed=index, exposure=0.22, noise=1.5)
+    config = preprocessing.PreprocessConfig()
+    assert _roi_floor(dark, config) == config.dark_min_contrast
+    result = preprocessing.preprocess(dark, config)
+    assert not result.is_empty and correlation(result.model_input, reference) > 0.9
+    # The floor that does not drop keeps only fragments of the digit, or nothing.
+    fixed = preprocessing.preprocess(
+        dark, preprocessing.PreprocessConfig(dark_min_contrast=config.min_contrast))
+    assert fixed.is_empty or correlation(fixed.model_input, reference) < 0.6
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_the_ink_floor_stays_where_noise_or_light_would_pass_a_lower_one(seed):
+    """Check: a dark, noisy frame and a bright one keep ``min_contrast``; blanks stay empty.
+
+    In a dark room at high gain, noise reaches the lowered floor; in a bright frame, the
+    relative floor decides on paper, and dark regions are the desk or a sleeve.
+    """
+    config = preprocessing.PreprocessConfig()
+    noisy = _dark_noisy(paper(seed=seed), seed=seed, exposure=0.22, noise=8.0)
+    assert _roi_floor(noisy, config) == config.min_contrast
+    assert _roi_floor(paper(seed=seed), config) == config.min_contrast
+    for blank in (noisy, _dark_noisy(paper(seed=seed), seed=seed, exposure=0.22, noise=1.5)):
+        assert preprocessing.preprocess(blank).is_empty
+
+
+def test_sensor_noise_is_the_upper_quartile_of_the_median_residual():
+    """Check: a flat image has no noise; one pixel in four off by 9 levels reads 9."""
+    flat = np.full((40, 40), 120, np.uint8)
+    assert preprocessing.sensor_noise(flat) == 0
+    speckled = flat.copy()
+    speckled[::2, ::2] += 9  # isolated pixels: the 3x3 median removes them
+    assert preprocessing.sensor_noise(speckled) == 9
+
+
 _POOL, _POOL_LABELS = sample_digits(60, seed=12)
 DESCENDERS = _POOL[np.isin(_POOL_LABELS, (1, 4, 7, 9))][:6]
 """Digits whose lowest part is a single stroke (1, 4, 7, 9)."""

@@ -8,7 +8,9 @@ The pipeline, applied to a region of interest (ROI) of the frame:
    :class:`ThresholdMode` s; the default, ``adaptive``, first estimates the paper's
    brightness locally (a morphological closing, which erases the thin dark ink) and
    measures ink as darkness *relative to the local paper*, so gradients, shadows,
-   vignetting, blue or black ink and blur are handled alike;
+   vignetting, blue or black ink and blur are handled alike; ink must also be a few
+   gray levels darker than the paper, fewer in a dark frame with a clean sensor
+   (:func:`ink_floor`);
 3. remove ruled-paper lines (long thin horizontal / vertical structures) and tiny
    noise specks;
 4. keep the digit: the connected component that is largest and most central plus
@@ -58,6 +60,11 @@ NOISY = 0.02
 """A ROI whose sensor noise (see :func:`is_noisy`) reaches this fraction of the paper's
 brightness is median-filtered before thresholding (even light on a good sensor stays
 near 0.005; a dark, high-gain frame exceeds 0.03)."""
+
+DARK_NOISE_FACTOR = 3.0
+"""In a dark frame the ink floor drops from :attr:`PreprocessConfig.min_contrast` to this
+many times the sensor noise (see :func:`sensor_noise`), but not below
+:attr:`PreprocessConfig.dark_min_contrast` (see :func:`ink_floor`)."""
 
 MAX_STROKE_BORDER_CONTACT = 0.25
 """A component touching the border along more than :data:`MAX_BORDER_CONTACT` still
@@ -162,6 +169,12 @@ class PreprocessConfig:
     paper at gray 80 is about 20 levels darker)."""
     min_relative_contrast: float = 0.18
     """...and at least this fraction darker (``1 - ink / paper``); otherwise no ink."""
+    dark_min_contrast: int = 10
+    """``min_contrast`` in a dark frame, where it rather than ``min_relative_contrast``
+    sets the floor on the paper (paper darker than 16 / 0.18 = 89 gray levels on
+    average): pencil on paper at gray 50 is only 10-15 levels darker. The floor drops
+    this far only as the frame's sensor noise allows (:func:`ink_floor`); equal to
+    ``min_contrast``, it does not drop."""
     relative_threshold: float = 0.45
     """``adaptive``: ink is darker than this fraction of the digit's typical darkness."""
     min_ink_fraction: float = 0.001
@@ -260,6 +273,11 @@ def _paper_around(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray:
     return paper[box.y - y0:box.y - y0 + box.height, box.x - x0:box.x - x0 + box.width]
 
 
+def _median_residual(gray: np.ndarray) -> np.ndarray:
+    """Return ``|gray - median3(gray)|`` (uint8): sensor noise on paper, see :func:`is_noisy`."""
+    return cv2.absdiff(gray, cv2.medianBlur(gray, 3))
+
+
 def is_noisy(gray: np.ndarray, paper: np.ndarray) -> bool:
     """Whether the gray ROI's sensor noise reaches :data:`NOISY` of its paper's brightness.
 
@@ -274,9 +292,44 @@ def is_noisy(gray: np.ndarray, paper: np.ndarray) -> bool:
 
     """
     level = int(np.ceil(NOISY * cv2.mean(paper)[0]))
-    residual = cv2.absdiff(gray, cv2.medianBlur(gray, 3))
+    residual = _median_residual(gray)
     deviating = cv2.threshold(residual, max(level, 1) - 1, 255, cv2.THRESH_BINARY)[1]
     return cv2.countNonZero(deviating) >= 0.25 * residual.size
+
+
+def sensor_noise(gray: np.ndarray) -> int:
+    """Return the gray ROI's sensor noise: the upper quartile of ``|gray - median3(gray)|``.
+
+    As in :func:`is_noisy`, which asks only whether it reaches a level: on paper the
+    residual is noise, and strokes and edges barely move its upper quartile.
+    """
+    residual = _median_residual(gray)
+    cumulative = np.cumsum(cv2.calcHist([residual], [0], None, [256], [0, 256]).ravel())
+    return int(np.searchsorted(cumulative, 0.75 * residual.size, side='right'))
+
+
+def ink_floor(gray: np.ndarray, paper: np.ndarray, config: PreprocessConfig) -> int:
+    """Return the least darkness (gray levels) that counts as ink in this ROI.
+
+    It is ``config.min_contrast``, except in a dark frame: where the paper is on average
+    so dark that ``min_contrast`` rather than ``min_relative_contrast`` decides (a dark
+    room, a deep shadow over the whole box), faint pencil is only 10-15 levels darker
+    than the paper, and the floor drops towards ``config.dark_min_contrast`` as far as
+    the sensor noise allows (:data:`DARK_NOISE_FACTOR` times :func:`sensor_noise`), so
+    that noise does not become ink. A bright frame keeps the floor: there, dark regions
+    are the desk, a sleeve or a shadow's edge, whose texture would pass a lower one.
+
+    Args:
+        gray: the gray ROI, before any denoising.
+        paper: its paper estimate (:func:`estimate_paper`).
+        config: the preprocessing parameters.
+
+    """
+    floor = int(config.min_contrast)
+    if cv2.mean(paper)[0] * config.min_relative_contrast >= floor:
+        return floor  # the usual case, and cheap: the noise is not measured
+    noise = sensor_noise(gray)
+    return int(min(floor, max(config.dark_min_contrast, round(DARK_NOISE_FACTOR * noise))))
 
 
 def denoise(gray: np.ndarray) -> np.ndarray:
@@ -310,9 +363,13 @@ def _ink_level(relative: np.ndarray, candidates: np.ndarray) -> float:
     return float(np.searchsorted(np.cumsum(hist), 0.9 * total))
 
 
-def _threshold(gray: np.ndarray, config: PreprocessConfig,
-               paper: np.ndarray | None = None) -> np.ndarray:
-    """Return the uint8 0/255 ink mask of the gray ROI (``paper``: its paper estimate)."""
+def _threshold(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | None = None,
+               min_contrast: int | None = None) -> np.ndarray:
+    """Return the uint8 0/255 ink mask of the gray ROI.
+
+    ``paper`` is its paper estimate, ``min_contrast`` its :func:`ink_floor` (default:
+    ``config.min_contrast``).
+    """
     mode = ThresholdMode(config.threshold_mode)
     if mode is ThresholdMode.FIXED:
         # THRESH_BINARY_INV keeps v <= t as ink; v < t exactly means v <= t - 1.
@@ -324,8 +381,9 @@ def _threshold(gray: np.ndarray, config: PreprocessConfig,
         paper = estimate_paper(gray)
     absolute, relative = _darkness(gray, paper)
     min_rel = int(round(255 * config.min_relative_contrast))
+    floor = config.min_contrast if min_contrast is None else min_contrast
     significant = cv2.bitwise_and(
-        cv2.threshold(absolute, config.min_contrast - 1, 255, cv2.THRESH_BINARY)[1],
+        cv2.threshold(absolute, floor - 1, 255, cv2.THRESH_BINARY)[1],
         cv2.threshold(relative, min_rel - 1, 255, cv2.THRESH_BINARY)[1])
     level = _ink_level(relative, significant)
     if level <= 0:
@@ -749,12 +807,13 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         return PreprocessResult(empty_input, nothing, nothing, True, None, True)
     crop = frame[box.y:box.y + box.height, box.x:box.x + box.width]
     gray = _to_gray(crop)
-    paper = None
+    paper = floor = None
     if ThresholdMode(config.threshold_mode) is not ThresholdMode.FIXED:
         paper = _paper_around(frame, box)
+        floor = ink_floor(gray, paper, config)
         if config.denoise and is_noisy(gray, paper):
             gray = denoise(gray)
-    binary = _threshold(gray, config, paper)
+    binary = _threshold(gray, config, paper, floor)
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
     area = box.width * box.height
