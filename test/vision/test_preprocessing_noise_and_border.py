@@ -133,6 +133,27 @@ def test_a_bold_digit_running_out_of_the_box_is_read(index):
     np.testing.assert_array_equal(result.digit_mask, whole.digit_mask)
 
 
+@pytest.mark.parametrize('overshoot', [1, 2])
+def test_a_big_round_digit_grazing_the_border_is_read(overshoot):
+    """Check: a big 0 whose round top runs just past the box's top border is kept whole.
+
+    The curve meets the border along about twice its stroke width, more than a stroke
+    crossing it (``BORDER_STROKE_FACTOR`` 1.5 emptied such digits).
+    """
+    frame = paper()
+    thickness = 12
+    centre_y = ROI_Y - overshoot + thickness // 2 + 85
+    cv2.ellipse(frame, (ROI_X + 100, centre_y), (50, 85), 0, 0, 360, (30, 30, 30),
+                thickness, cv2.LINE_AA)
+    whole = preprocessing.preprocess(
+        frame, preprocessing.PreprocessConfig(ignore_border_ink=False))
+    contact = np.count_nonzero(whole.digit_mask[0])
+    assert contact > 1.5 * preprocessing.stroke_width(whole.digit_mask), contact
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    np.testing.assert_array_equal(result.digit_mask, whole.digit_mask)
+
+
 def test_a_dark_band_reaching_across_the_box_is_still_not_a_digit():
     """Check: a wide dark band entering from the side (desk, sleeve) stays ignored."""
     frame = paper()

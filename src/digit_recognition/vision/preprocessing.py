@@ -76,6 +76,12 @@ reaching in."""
 BORDER_STROKE_FACTOR = 1.5
 """See :data:`MAX_STROKE_BORDER_CONTACT`."""
 
+BORDER_CURVE_FACTOR = 2.5
+"""A stretch along the border up to this many stroke widths still counts when, two
+stroke widths inside the box, the component is only strokes again (each at most
+:data:`BORDER_STROKE_FACTOR` wide): the round top of a big 0, 2, 3 or 8 that just
+grazes the border, not a blob or a band reaching in."""
+
 MAX_LINE_ASPECT = 0.25
 """Ink whose minimal enclosing rectangle is narrower than this fraction of its length is a
 straight stroke (see :func:`is_stroke_from_outside`)."""
@@ -551,7 +557,8 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     :data:`MAX_BORDER_CONTACT` of its side are never part of the digit: the digit is
     written inside the box (a stroke's end may touch the border), while the paper's
     edge, the desk, a shadow, a hand or an object reach in from outside it. A bold
-    stroke that runs out of one side along about its own width still counts.
+    stroke that runs out of one side along about its own width, or a round stroke
+    grazing it, still counts (:func:`_stroke_runs_out`).
 
     Returns:
         A uint8 0/255 mask (all zero when nothing is left).
@@ -660,24 +667,50 @@ def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: 
 
     It touches one side only, along at most :data:`MAX_STROKE_BORDER_CONTACT` of it,
     and each stretch where it crosses that side is at most :data:`BORDER_STROKE_FACTOR`
-    of its own stroke width (``2 * area / perimeter``). The desk, a shadow, a hand or
-    the paper's edge reach in along more than their own width, or across a corner.
+    of its own stroke width (``2 * area / perimeter``), or at most
+    :data:`BORDER_CURVE_FACTOR` of it when the component is only strokes again two
+    stroke widths further in (a round stroke grazing the border). The desk, a shadow, a
+    hand or the paper's edge reach in along more than their own width, or across a
+    corner.
     """
     h, w = labels.shape
     if contact > MAX_STROKE_BORDER_CONTACT * min(h, w):
         return False
-    rims = [rim == label for rim in (labels[0], labels[-1], labels[:, 0], labels[:, -1])]
-    touched = [rim for rim in rims if rim.any()]
-    if len(touched) != 1:
+    sides = [side for side in range(4) if (_rim(labels, side, 0) == label).any()]
+    if len(sides) != 1:
         return False
-    # The longest stretch of the component along that side.
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], touched[0].view(np.uint8), [0]))))
-    longest = int((edges[1::2] - edges[::2]).max())
+    longest = _longest_run(_rim(labels, sides[0], 0) == label)
     x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
     bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
     # NumPy, not cv2.compare: OpenCV fails on a one-pixel component's 1x1 crop.
     mask = (labels[y:y + bh, x:x + bw] == label).astype(np.uint8) * 255
-    return longest <= BORDER_STROKE_FACTOR * stroke_width(mask)
+    width = stroke_width(mask)
+    if longest <= BORDER_STROKE_FACTOR * width:
+        return True
+    if longest > BORDER_CURVE_FACTOR * width:
+        return False
+    # A round stroke grazing the border has split into strokes a little further in.
+    inside = _rim(labels, sides[0], int(round(2 * width))) == label
+    return bool(inside.any()) and _longest_run(inside) <= BORDER_STROKE_FACTOR * width
+
+
+def _rim(labels: np.ndarray, side: int, depth: int) -> np.ndarray:
+    """Return the row or column ``depth`` pixels in from a side of a label image.
+
+    ``side``: 0 top, 1 bottom, 2 left, 3 right.
+    """
+    h, w = labels.shape
+    if side < 2:
+        row = min(depth, h - 1)
+        return labels[row if side == 0 else h - 1 - row]
+    column = min(depth, w - 1)
+    return labels[:, column if side == 2 else w - 1 - column]
+
+
+def _longest_run(on: np.ndarray) -> int:
+    """Return the length of the longest run of True in a 1-D boolean array."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], on.view(np.uint8), [0]))))
+    return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
 
 def is_stroke_from_outside(mask: np.ndarray) -> bool:
