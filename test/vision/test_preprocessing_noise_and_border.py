@@ -154,6 +154,22 @@ def test_a_big_round_digit_grazing_the_border_is_read(overshoot):
     np.testing.assert_array_equal(result.digit_mask, whole.digit_mask)
 
 
+@pytest.mark.parametrize('angle', [25, 30, 35, 40])
+def test_a_stroke_entering_at_a_shallow_angle_is_not_taken_for_a_grazing_curve(angle):
+    """Check: ink crossing the border at a shallow angle still counts as from outside.
+
+    It meets the border along 1.5-2.5 of its stroke widths, like a grazing curve, but
+    two widths further in it is still one stretch that wide, not strokes again.
+    """
+    binary = np.zeros((200, 200), np.uint8)
+    corner_x = 20 + int(58 / np.tan(np.radians(angle)))
+    cv2.polylines(binary, [np.array([(20, -3), (corner_x, 58), (corner_x, 150)], np.int32)],
+                  False, 255, 12)
+    contact = np.count_nonzero(binary[0]) / preprocessing.stroke_width(binary)
+    assert preprocessing.BORDER_STROKE_FACTOR < contact <= preprocessing.BORDER_CURVE_FACTOR
+    assert not cv2.countNonZero(preprocessing.select_digit(binary))
+
+
 def test_a_dark_band_reaching_across_the_box_is_still_not_a_digit():
     """Check: a wide dark band entering from the side (desk, sleeve) stays ignored."""
     frame = paper()
