@@ -676,10 +676,11 @@ def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: 
     h, w = labels.shape
     if contact > MAX_STROKE_BORDER_CONTACT * min(h, w):
         return False
-    sides = [side for side in range(4) if (_rim(labels, side, 0) == label).any()]
+    rims = [_rim(labels, side, 0) == label for side in range(4)]
+    sides = [side for side in range(4) if rims[side].any()]
     if len(sides) != 1:
         return False
-    longest = _longest_run(_rim(labels, sides[0], 0) == label)
+    longest = _longest_run(rims[sides[0]])
     x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
     bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
     # NumPy, not cv2.compare: OpenCV fails on a one-pixel component's 1x1 crop.
