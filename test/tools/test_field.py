@@ -4,7 +4,7 @@ import json
 
 from digit_recognition.tools import field, field_scenes, field_writers
 from digit_recognition.vision.batching import DEFAULT_MIN_CONFIDENCE, NO_DIGIT
-from digit_recognition.vision.preprocessing import preprocess
+from digit_recognition.vision.preprocessing import preprocess, RegionOfInterest
 import numpy as np
 import pytest
 
@@ -103,6 +103,27 @@ def test_a_clean_scene_is_read_by_the_preprocessor():
     blank, no_box, no_instrument = field_scenes.render_scene(
         field_scenes.SceneSpec(tier='clean'), rng)
     assert preprocess(blank).is_empty and no_box is None and no_instrument is None
+
+
+def test_the_sheet_edge_passes_beside_the_digit_written_on_it():
+    """Check: an edge of the sheet crossing the box stops short of the digit, on all sides."""
+    box = RegionOfInterest().resolve((480, 640))
+    x, y, w, h = written = (box.x + 30, box.y + 40, 120, 130)
+    gap = field_scenes.EDGE_GAP
+    for side in range(4):
+        paper = np.ones((480, 640), np.float32)
+        # 35 % of the box in from any side would cross this digit.
+        field_scenes._cut_sheet(paper, box, side, 0.35, written)
+        assert paper[y - gap:y + h + gap, x - gap:x + w + gap].min() == 1.0
+        assert paper.min() == 0.0
+        # The edge runs right beside the digit, not further out.
+        beside = [paper[:, x - gap - 1], paper[:, x + w + gap], paper[y - gap - 1],
+                  paper[y + h + gap]][side]
+        assert beside.max() == 0.0
+    # Without a digit it is where the cut puts it.
+    paper = np.ones((480, 640), np.float32)
+    field_scenes._cut_sheet(paper, box, 0, 0.35, None)
+    assert paper[:, box.x + 69].max() == 0.0 and paper[:, box.x + 70].min() == 1.0
 
 
 def test_camera_training_set_labels_and_shapes(mnist_dir):

@@ -34,6 +34,10 @@ NO_PAPER_KINDS = ('paper_edge', 'desk', 'objects', 'printed_text', 'hand')
 INKS = ('black', 'blue', 'marker', 'red', 'pencil')
 """Writing instruments; the clean tier uses the first three, realistic four, hard all."""
 
+EDGE_GAP = 3
+"""Least gap in pixels between a digit's ink and the sheet's edge: a digit is written on
+the sheet, so where the edge crosses the box it passes beside the digit, not through it."""
+
 _INK_BGR = {'black': (35, 35, 40), 'blue': (150, 60, 25), 'marker': (25, 25, 25),
             'red': (45, 40, 180), 'pencil': (100, 100, 105)}
 
@@ -341,6 +345,26 @@ def _paper_warp(rng: np.random.Generator, tier: str, box: RegionOfInterest) -> n
     return back @ persp @ to_centre @ rot
 
 
+def _cut_sheet(paper_mask: np.ndarray, box: RegionOfInterest, side: int, cut: float,
+               written: tuple[int, int, int, int] | None) -> None:
+    """Zero ``paper_mask`` beyond the sheet's edge.
+
+    The edge crosses the box ``cut`` of its width or height in from ``side`` (0 left,
+    1 right, 2 top, 3 bottom). The digit (``written``: its ink's x, y, w, h) is on the
+    sheet, so the edge stops :data:`EDGE_GAP` pixels short of it, even outside the box.
+    """
+    height, width = paper_mask.shape
+    x, y, w, h = written if written is not None else (width, height, -width, -height)
+    if side == 0:
+        paper_mask[:, :max(0, min(box.x + int(cut * box.width), x - EDGE_GAP))] = 0.0
+    elif side == 1:
+        paper_mask[:, max(box.x + int((1 - cut) * box.width), x + w + EDGE_GAP):] = 0.0
+    elif side == 2:
+        paper_mask[:max(0, min(box.y + int(cut * box.height), y - EDGE_GAP))] = 0.0
+    else:
+        paper_mask[max(box.y + int((1 - cut) * box.height), y + h + EDGE_GAP):] = 0.0
+
+
 def render_scene(spec: SceneSpec, rng: np.random.Generator, width: int = 640,
                  height: int = 480, roi: RegionOfInterest | None = None) -> RenderedScene:
     """Render one camera frame of ``spec``.
@@ -377,14 +401,7 @@ def render_scene(spec: SceneSpec, rng: np.random.Generator, width: int = 640,
             paper_mask[...] = 0.0
         else:
             cut = rng.uniform(0.05, 0.35) if spec.ink is not None else rng.uniform(0.1, 0.9)
-            if side == 0:
-                paper_mask[:, :box.x + int(cut * box.width)] = 0.0
-            elif side == 1:
-                paper_mask[:, box.x + int((1 - cut) * box.width):] = 0.0
-            elif side == 2:
-                paper_mask[:box.y + int(cut * box.height)] = 0.0
-            else:
-                paper_mask[box.y + int((1 - cut) * box.height):] = 0.0
+            _cut_sheet(paper_mask, box, side, cut, written)
     warp = _paper_warp(rng, tier, box)
     sheet = cv2.warpPerspective(sheet, warp, (width, height), flags=cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REFLECT)
