@@ -117,3 +117,66 @@ def test_a_pen_reaching_in_beside_the_digit_is_not_part_of_it():
     # A stroke that stays inside the box may be the digit's own: it is kept.
     with_stroke = preprocessing.preprocess(scene(170))
     assert with_stroke.digit_mask[170:].any()
+
+
+def _grained_desk_below(frame: np.ndarray, row: int, base=(50, 130, 60),
+                        seed: int = 0) -> np.ndarray:
+    """Replace the frame below the box's ``row`` with a coloured desk with a streaky grain."""
+    rng = np.random.default_rng(seed)
+    grain = cv2.resize(rng.normal(0, 1, (FRAME_H // 16 + 1, FRAME_W // 4 + 1)),
+                       (FRAME_W, FRAME_H)).astype(np.float32)
+    desk = np.clip(np.array(base, np.float32) + 25.0 * grain[..., None], 0, 255)
+    out = frame.copy()
+    out[ROI_Y + row:] = desk[ROI_Y + row:].astype(np.uint8)
+    return out
+
+
+def test_the_grain_of_a_coloured_desk_beyond_the_papers_edge_is_not_ink():
+    """Check: a digit beside the sheet's edge is kept without the desk's grain.
+
+    Without ``ignore_off_paper`` the grain (as dark against the desk's brightest streaks
+    as ink is against paper) joins the digit in some of these frames.
+    """
+    joined = 0
+    for index, digit in enumerate(DIGITS):
+        frame = render_digit(paper(), digit, height=90, center=(ROI_X + 100, ROI_Y + 80))
+        frame = _grained_desk_below(frame, 150, seed=index)
+        result = preprocessing.preprocess(frame)
+        assert not result.is_empty
+        assert not result.digit_mask[150:].any(), index
+        unmasked = preprocessing.preprocess(
+            frame, preprocessing.PreprocessConfig(ignore_off_paper=False))
+        joined += bool(unmasked.digit_mask[150:].any())
+    assert joined >= 3
+
+
+def test_off_paper_finds_the_desk_and_not_coloured_ink_or_a_shadow():
+    """Check: only a region of another colour reaching in from the border is off the sheet."""
+    box = preprocessing.RegionOfInterest().resolve((FRAME_H, FRAME_W))
+    desk = preprocessing.off_paper(_grained_desk_below(paper(), 120), box)
+    assert desk is not None
+    assert desk[130:].all() and not desk[:110].any()
+    # Bold red digits on the sheet: coloured, but strokes, erased by the closing.
+    for digit in DIGITS[:5]:
+        red = render_digit(paper(), digit, height=150, ink=(40, 40, 200), stroke=6)
+        assert preprocessing.off_paper(red, box) is None
+    # A shadow darkens the paper without changing its colour.
+    for angle in (0, 45, 90):
+        assert preprocessing.off_paper(_hard_shadow(paper(), angle, 0.4), box) is None
+    gray = cv2.cvtColor(_grained_desk_below(paper(), 120), cv2.COLOR_BGR2GRAY)
+    assert preprocessing.off_paper(gray, box) is None
+
+
+def test_a_straight_stroke_ending_at_an_object_in_the_box_is_no_digit():
+    """Check: the edge of something lying in the box is not a "1" once the thing is masked.
+
+    The object, reaching in from the border, is dropped either way; the straight stroke
+    from its edge is then alone, and counts as reaching in from outside only when the
+    object is known not to be paper.
+    """
+    frame = paper()
+    cv2.rectangle(frame, (ROI_X + 110, 0), (FRAME_W, ROI_Y + 85), (150, 40, 110), -1)
+    cv2.line(frame, (ROI_X + 140, ROI_Y + 88), (ROI_X + 110, ROI_Y + 185), (30, 30, 30), 6)
+    assert preprocessing.preprocess(frame).is_empty
+    assert not preprocessing.preprocess(
+        frame, preprocessing.PreprocessConfig(ignore_off_paper=False)).is_empty

@@ -10,15 +10,16 @@ The pipeline, applied to a region of interest (ROI) of the frame:
    measures ink as darkness *relative to the local paper*, so gradients, shadows,
    vignetting, blue or black ink and blur are handled alike; ink must also be a few
    gray levels darker than the paper, fewer in a dark frame with a clean sensor
-   (:func:`ink_floor`);
+   (:func:`ink_floor`); where the box shows something other than the sheet, told by
+   its colour (the desk beyond the sheet's edge: :func:`off_paper`), nothing is ink;
 3. remove ruled-paper lines (long thin horizontal / vertical structures) and tiny
    noise specks;
 4. keep the digit: the connected component that is largest and most central plus
    the significant components close to it (a stroke broken in two still counts);
    ink reaching in from the border is not the digit, unless it is a single stroke
    running out of one side (a big or bold digit); what is left is not a digit either
-   when it is one straight stroke touching the border (an edge or a pen reaching in,
-   which would be a perfect "1" once scaled);
+   when it is one straight stroke touching the border or what is not the sheet (an
+   edge or a pen reaching in, which would be a perfect "1" once scaled);
 5. decide whether the region is empty (too little contrast or ink, or too much);
 6. normalise like MNIST: crop to the ink's bounding box, bring very thin or
    marker-thick strokes towards MNIST's stroke width, scale into 20x20 keeping the
@@ -95,6 +96,19 @@ MAX_RULING_THICKNESS = 0.05
 """A ruled line is at most this fraction of the ROI's side thick; a straight run of ink
 thicker than that which does not cross the whole ROI is a bold stroke (a tall "1" or
 "5"), not a line (see :func:`remove_ruled_lines`)."""
+
+OFF_PAPER_CHROMA = 0.05
+"""Where the box's background differs in colour from the paper by more than this
+(chromaticity distance, see :func:`off_paper`), the box shows something other than the
+sheet: the desk beyond its edge, an object, a hand."""
+
+OFF_PAPER_BORDER = 0.4
+"""Only a region of another colour that lies along at least this fraction of one side
+of the box, and covers :data:`OFF_PAPER_AREA` of it, is beyond the sheet (the desk past
+the sheet's edge reaches in from outside; a coloured stain on the sheet does not)."""
+
+OFF_PAPER_AREA = 0.04
+"""See :data:`OFF_PAPER_BORDER`."""
 
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
@@ -201,6 +215,9 @@ class PreprocessConfig:
     """Ink touching the ROI's border is not the digit (see :func:`select_digit`)."""
     denoise: bool = True
     """Median-filter a noisy ROI before thresholding (see :func:`denoise`)."""
+    ignore_off_paper: bool = True
+    """No ink where the box shows something other than the sheet, told by its colour (the
+    desk beyond the sheet's edge; see :func:`off_paper`); a colour frame only."""
 
 
 @dataclasses.dataclass
@@ -336,6 +353,68 @@ def ink_floor(gray: np.ndarray, paper: np.ndarray, config: PreprocessConfig) -> 
         return floor  # the usual case, and cheap: the noise is not measured
     noise = sensor_noise(gray)
     return int(min(floor, max(config.dark_min_contrast, round(DARK_NOISE_FACTOR * noise))))
+
+
+def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
+    """Return the mask of the part of the box that is not the sheet, or None.
+
+    Beyond the sheet's edge the box shows the desk, whose grain passes for ink and joins
+    the digit. Its colour gives it away: a closing (at an eighth of the resolution, with
+    a kernel of half the box's side) erases every stroke, coloured ones too, leaving the
+    background's colour; where its chromaticity is more than :data:`OFF_PAPER_CHROMA`
+    from the line between the paper's (the box's median) and gray, it is not paper. A
+    shadow changes the brightness, not the chromaticity, and glare moves it towards gray,
+    so neither counts. Only regions reaching in from the border count
+    (:data:`OFF_PAPER_BORDER`). A desk of the paper's colour goes unnoticed.
+
+    Args:
+        frame: the whole BGR(A) frame (the closing reads a margin around the box).
+        box: the clipped region of interest.
+
+    Returns:
+        uint8 0/255 mask of the box's size, widened by two pixels; None when the box
+        is all paper, or the frame is not in colour.
+
+    """
+    step = 8  # colour varies slowly; at a quarter of the resolution it cost 1.7 times more
+    if frame.ndim != 3 or frame.shape[2] < 3 or min(box.width, box.height) < 8 * step:
+        return None
+    kernel = max(3, min(box.width, box.height) // 2 // step | 1)
+    margin = (kernel // 2 + 1) * step
+    img_h, img_w = frame.shape[:2]
+    x0, y0 = max(box.x - margin, 0), max(box.y - margin, 0)
+    x1 = min(box.x + box.width + margin, img_w)
+    y1 = min(box.y + box.height + margin, img_h)
+    around = cv2.resize(frame[y0:y1, x0:x1, :3], ((x1 - x0) // step, (y1 - y0) // step),
+                        interpolation=cv2.INTER_AREA)
+    around = cv2.morphologyEx(around, cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    bx, by = (box.x - x0) // step, (box.y - y0) // step
+    bw, bh = box.width // step, box.height // step
+    colour = around[by:by + bh, bx:bx + bw].astype(np.float32)
+    chroma = colour / (colour.sum(axis=2, keepdims=True) + 1.0)
+    gray = np.full(3, 1.0 / 3.0, np.float32)
+    tint = np.median(chroma.reshape(-1, 3), axis=0) - gray
+    # Distance from the segment gray -> paper (-> a little beyond): glare and shadow.
+    along = np.clip((chroma - gray) @ tint / max(float(tint @ tint), 1e-6), 0.0, 1.5)
+    off = chroma - (gray + along[..., np.newaxis] * tint)
+    other = ((off * off).sum(axis=2) > OFF_PAPER_CHROMA ** 2).astype(np.uint8)
+    if not other.any():
+        return None
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=4)
+    beyond = np.zeros(count, bool)
+    for label in range(1, count):
+        if stats[label, cv2.CC_STAT_AREA] < OFF_PAPER_AREA * bw * bh:
+            continue
+        region = labels == label
+        along_sides = (region[0].sum() / bw, region[-1].sum() / bw,
+                       region[:, 0].sum() / bh, region[:, -1].sum() / bh)
+        beyond[label] = max(along_sides) >= OFF_PAPER_BORDER
+    if not beyond.any():
+        return None
+    mask = cv2.resize(beyond[labels].astype(np.uint8) * 255, (box.width, box.height),
+                      interpolation=cv2.INTER_NEAREST)
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
 
 
 def denoise(gray: np.ndarray) -> np.ndarray:
@@ -714,19 +793,24 @@ def _longest_run(on: np.ndarray) -> int:
     return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
 
-def is_stroke_from_outside(mask: np.ndarray) -> bool:
+def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) -> bool:
     """Whether the kept ink is one straight stroke touching the box's border.
 
     Scaled into 28x28, any straight stroke is a "1"; in the box it is a "1" only when it
     is written inside it. A straight stroke reaching the border is the paper's edge, a
     ruling, a shadow's edge, a pen or a stick coming in from outside (on the field set:
-    16 such negatives and no digit in 5,400 frames).
+    16 such negatives and no digit in 5,400 frames). So is one reaching what is not the
+    sheet inside the box (``outside``: :func:`off_paper`), the edge of an object on it.
 
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
+        outside: uint8 0/255 mask of the box's part that is not paper, or None.
 
     """
-    if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()):
+    if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
+            or (outside is not None and cv2.countNonZero(cv2.bitwise_and(
+                mask, cv2.dilate(outside, cv2.getStructuringElement(
+                    cv2.MORPH_RECT, (5, 5))))))):
         return False
     _, (width, height), _ = cv2.minAreaRect(cv2.findNonZero(mask))
     return min(width, height) < MAX_LINE_ASPECT * max(width, height)
@@ -841,12 +925,16 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         return PreprocessResult(empty_input, nothing, nothing, True, None, True)
     crop = frame[box.y:box.y + box.height, box.x:box.x + box.width]
     gray = _to_gray(crop)
-    paper = floor = None
+    paper = floor = outside = None
     if ThresholdMode(config.threshold_mode) is not ThresholdMode.FIXED:
         paper = _paper_around(frame, box)
         floor = ink_floor(gray, paper, config)
         if config.denoise and is_noisy(gray, paper):
             gray = denoise(gray)
+        outside = off_paper(frame, box) if config.ignore_off_paper else None
+        if outside is not None:
+            # Beyond the sheet nothing is ink: darkness there is measured against itself.
+            paper = np.where(outside > 0, gray, paper)
     binary = _threshold(gray, config, paper, floor)
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
@@ -857,7 +945,7 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         _, _, dw, dh = cv2.boundingRect(digit)
         is_empty = max(dw, dh) < config.min_digit_size * min(box.width, box.height)
     if not is_empty and config.ignore_border_ink:
-        is_empty = is_stroke_from_outside(digit)
+        is_empty = is_stroke_from_outside(digit, outside)
     if is_empty:
         return PreprocessResult(empty_input, binary, np.zeros_like(digit), True, box, clipped)
     model_input = normalize_digit(digit, config.thicken_thin_strokes)
