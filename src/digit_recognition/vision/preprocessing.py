@@ -807,10 +807,11 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) 
         outside: uint8 0/255 mask of the box's part that is not paper, or None.
 
     """
-    if not (mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
-            or (outside is not None and cv2.countNonZero(cv2.bitwise_and(
-                mask, cv2.dilate(outside, cv2.getStructuringElement(
-                    cv2.MORPH_RECT, (5, 5))))))):
+    touches = mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
+    if not touches and outside is not None:
+        near = cv2.dilate(outside, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+        touches = cv2.countNonZero(cv2.bitwise_and(mask, near)) > 0
+    if not touches:
         return False
     _, (width, height), _ = cv2.minAreaRect(cv2.findNonZero(mask))
     return min(width, height) < MAX_LINE_ASPECT * max(width, height)
