@@ -180,3 +180,11 @@ def test_a_straight_stroke_ending_at_an_object_in_the_box_is_no_digit():
     assert preprocessing.preprocess(frame).is_empty
     assert not preprocessing.preprocess(
         frame, preprocessing.PreprocessConfig(ignore_off_paper=False)).is_empty
+
+
+@pytest.mark.parametrize('count', [1, 2, 624, 625])
+def test_the_paper_colour_is_the_median_of_the_box(count):
+    """Check: ``off_paper``'s sort-based median is ``np.median``'s, odd and even counts."""
+    colours = np.random.default_rng(count).random((count, 3)).astype(np.float32) / 3
+    np.testing.assert_array_equal(preprocessing._median_rows(colours),
+                                  np.median(colours, axis=0))

@@ -281,19 +281,24 @@ def _paper_kernel(side: int) -> int:
     return _odd(side / 4 + 2)
 
 
-def _paper_around(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray:
-    """Estimate the paper under the box from the box and a margin of the frame around it.
+def _gray_and_paper(frame: np.ndarray, box: RegionOfInterest) -> tuple[np.ndarray, np.ndarray]:
+    """Return the box's gray image and its paper estimate, read with a margin around it.
 
-    Near the box's border the estimate would otherwise rest on padding, which does not
-    continue a slanted shadow edge: the edge would leave ink-like blobs at the border.
+    The paper under the box is estimated from the box and a margin of the frame around
+    it: near the box's border the estimate would otherwise rest on padding, which does
+    not continue a slanted shadow edge, and the edge would leave ink-like blobs at the
+    border. The box's gray is cut from the same gray image (converted once).
     """
     margin = _paper_kernel(min(box.width, box.height)) // 2 + 2
     img_h, img_w = frame.shape[:2]
     x0, y0 = max(box.x - margin, 0), max(box.y - margin, 0)
     x1 = min(box.x + box.width + margin, img_w)
     y1 = min(box.y + box.height + margin, img_h)
-    paper = estimate_paper(_to_gray(frame[y0:y1, x0:x1]), min(box.width, box.height))
-    return paper[box.y - y0:box.y - y0 + box.height, box.x - x0:box.x - x0 + box.width]
+    around = _to_gray(frame[y0:y1, x0:x1])
+    paper = estimate_paper(around, min(box.width, box.height))
+    rows = slice(box.y - y0, box.y - y0 + box.height)
+    cols = slice(box.x - x0, box.x - x0 + box.width)
+    return np.ascontiguousarray(around[rows, cols]), paper[rows, cols]
 
 
 def _median_residual(gray: np.ndarray) -> np.ndarray:
@@ -355,6 +360,18 @@ def ink_floor(gray: np.ndarray, paper: np.ndarray, config: PreprocessConfig) -> 
     return int(min(floor, max(config.dark_min_contrast, round(DARK_NOISE_FACTOR * noise))))
 
 
+def _median_rows(values: np.ndarray) -> np.ndarray:
+    """Return the median of each column of ``values`` (as ``np.median(values, axis=0)``).
+
+    A sort: ``np.median``'s general machinery costs about 0.1 ms on a box's 625 colours.
+    """
+    ordered = np.sort(values, axis=0)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     """Return the mask of the part of the box that is not the sheet, or None.
 
@@ -394,7 +411,7 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     colour = around[by:by + bh, bx:bx + bw].astype(np.float32)
     chroma = colour / (colour.sum(axis=2, keepdims=True) + 1.0)
     gray = np.full(3, 1.0 / 3.0, np.float32)
-    tint = np.median(chroma.reshape(-1, 3), axis=0) - gray
+    tint = _median_rows(chroma.reshape(-1, 3)) - gray
     # Distance from the segment gray -> paper (-> a little beyond): glare and shadow.
     along = np.clip((chroma - gray) @ tint / max(float(tint @ tint), 1e-6), 0.0, 1.5)
     off = chroma - (gray + along[..., np.newaxis] * tint)
@@ -924,11 +941,11 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
     if box is None:
         nothing = np.zeros((0, 0), np.uint8)
         return PreprocessResult(empty_input, nothing, nothing, True, None, True)
-    crop = frame[box.y:box.y + box.height, box.x:box.x + box.width]
-    gray = _to_gray(crop)
     paper = floor = outside = None
-    if ThresholdMode(config.threshold_mode) is not ThresholdMode.FIXED:
-        paper = _paper_around(frame, box)
+    if ThresholdMode(config.threshold_mode) is ThresholdMode.FIXED:
+        gray = _to_gray(frame[box.y:box.y + box.height, box.x:box.x + box.width])
+    else:
+        gray, paper = _gray_and_paper(frame, box)
         floor = ink_floor(gray, paper, config)
         if config.denoise and is_noisy(gray, paper):
             gray = denoise(gray)
