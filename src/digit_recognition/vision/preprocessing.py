@@ -281,6 +281,13 @@ def _paper_kernel(side: int) -> int:
     return _odd(side / 4 + 2)
 
 
+def _around(box: RegionOfInterest, margin: int, shape: tuple) -> tuple[int, int, int, int]:
+    """Return ``(x0, y0, x1, y1)``: the box widened by ``margin``, clipped to the frame."""
+    img_h, img_w = shape[:2]
+    return (max(box.x - margin, 0), max(box.y - margin, 0),
+            min(box.x + box.width + margin, img_w), min(box.y + box.height + margin, img_h))
+
+
 def _gray_and_paper(frame: np.ndarray, box: RegionOfInterest) -> tuple[np.ndarray, np.ndarray]:
     """Return the box's gray image and its paper estimate, read with a margin around it.
 
@@ -289,11 +296,8 @@ def _gray_and_paper(frame: np.ndarray, box: RegionOfInterest) -> tuple[np.ndarra
     not continue a slanted shadow edge, and the edge would leave ink-like blobs at the
     border. The box's gray is cut from the same gray image (converted once).
     """
-    margin = _paper_kernel(min(box.width, box.height)) // 2 + 2
-    img_h, img_w = frame.shape[:2]
-    x0, y0 = max(box.x - margin, 0), max(box.y - margin, 0)
-    x1 = min(box.x + box.width + margin, img_w)
-    y1 = min(box.y + box.height + margin, img_h)
+    x0, y0, x1, y1 = _around(box, _paper_kernel(min(box.width, box.height)) // 2 + 2,
+                             frame.shape)
     around = _to_gray(frame[y0:y1, x0:x1])
     paper = estimate_paper(around, min(box.width, box.height))
     rows = slice(box.y - y0, box.y - y0 + box.height)
@@ -397,11 +401,7 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     if frame.ndim != 3 or frame.shape[2] < 3 or min(box.width, box.height) < 8 * step:
         return None
     kernel = max(3, min(box.width, box.height) // 2 // step | 1)
-    margin = (kernel // 2 + 1) * step
-    img_h, img_w = frame.shape[:2]
-    x0, y0 = max(box.x - margin, 0), max(box.y - margin, 0)
-    x1 = min(box.x + box.width + margin, img_w)
-    y1 = min(box.y + box.height + margin, img_h)
+    x0, y0, x1, y1 = _around(box, (kernel // 2 + 1) * step, frame.shape)
     around = cv2.resize(frame[y0:y1, x0:x1, :3], ((x1 - x0) // step, (y1 - y0) // step),
                         interpolation=cv2.INTER_AREA)
     around = cv2.morphologyEx(around, cv2.MORPH_CLOSE,
