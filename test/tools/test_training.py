@@ -7,6 +7,7 @@ import subprocess
 import sys
 import zipfile
 
+import cv2
 from digit_recognition.tools import training
 from digit_recognition.tools.mnist_idx import load_mnist_test
 from digit_recognition.vision.inference import default_model_path, KERAS2_SUFFIX, load_model
@@ -168,6 +169,23 @@ def test_augment_is_seeded_and_keeps_the_contract(mnist_dir):
     assert 0.6 < changed.mean() < 0.98
     # Digits stay digits: most ink remains inside the frame.
     assert np.median(first.sum(axis=(1, 2, 3)) / original.sum(axis=(1, 2, 3))) > 0.6
+
+
+def test_affine_narrows_and_slants_about_the_centre():
+    """Width and shear act about the centre; without them it is the plain rotation."""
+    plain = training._affine(10.0, 1.1, 1.0, 0.0, np.array([1.0, -2.0]))
+    expected = cv2.getRotationMatrix2D((13.5, 13.5), 10.0, 1.1)
+    expected[:, 2] += [1.0, -2.0]
+    np.testing.assert_allclose(plain, expected, atol=1e-9)
+    bar = np.zeros((28, 28), np.float32)
+    bar[4:24, 4:24] = 1.0  # a 20x20 square
+    narrow = cv2.warpAffine(bar, training._affine(0.0, 1.0, 0.65, 0.0, np.zeros(2)), (28, 28))
+    columns = np.flatnonzero(narrow.max(axis=0) > 0.5)
+    assert 12 <= len(columns) <= 14 and abs(columns.mean() - 13.5) < 0.6
+    slanted = cv2.warpAffine(bar, training._affine(0.0, 1.0, 1.0, 0.3, np.zeros(2)), (28, 28))
+    # Positive shear moves the bottom right of the top: the rows' ink drifts along y.
+    top, bottom = (np.flatnonzero(slanted[row] > 0.5).mean() for row in (5, 22))
+    assert bottom - top == pytest.approx(0.3 * 17, abs=1.0)
 
 
 def test_hard_condition_augmentation_keeps_the_digit(mnist_dir):
