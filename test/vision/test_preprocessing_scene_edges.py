@@ -135,7 +135,8 @@ def test_the_grain_of_a_coloured_desk_beyond_the_papers_edge_is_not_ink():
     """Check: a digit beside the sheet's edge is kept without the desk's grain.
 
     Without ``ignore_off_paper`` the grain (as dark against the desk's brightest streaks
-    as ink is against paper) joins the digit in some of these frames.
+    as ink is against paper) joins the digit in some of these frames (the clutter test,
+    which would then empty some of them, is left out to see that).
     """
     joined = 0
     for index, digit in enumerate(DIGITS):
@@ -145,7 +146,7 @@ def test_the_grain_of_a_coloured_desk_beyond_the_papers_edge_is_not_ink():
         assert not result.is_empty
         assert not result.digit_mask[150:].any(), index
         unmasked = preprocessing.preprocess(
-            frame, preprocessing.PreprocessConfig(ignore_off_paper=False))
+            frame, preprocessing.PreprocessConfig(ignore_off_paper=False, max_clutter=0.0))
         joined += bool(unmasked.digit_mask[150:].any())
     assert joined >= 3
 
@@ -188,3 +189,47 @@ def test_the_paper_colour_is_the_median_of_the_box(count):
     colours = np.random.default_rng(count).random((count, 3)).astype(np.float32) / 3
     np.testing.assert_array_equal(preprocessing._median_rows(colours),
                                   np.median(colours, axis=0))
+
+
+def test_clutter_is_the_ink_away_from_the_digit_over_the_digits_own():
+    """Check: ink within CLUTTER_DISTANCE of the digit is not counted, ink further is."""
+    digit = np.zeros((200, 200), np.uint8)
+    digit[90:110, 95:100] = 255  # 100 px
+    ink = digit.copy()
+    ink[90:110, 100 + preprocessing.CLUTTER_DISTANCE - 1] = 255  # beside the digit: 20 px
+    ink[10:20, 10:30] = 255  # far away: 200 px
+    assert preprocessing.clutter(ink, digit) == pytest.approx(2.0)
+    assert preprocessing.clutter(digit, digit) == 0.0
+    assert preprocessing.clutter(ink, np.zeros_like(digit)) == 0.0
+
+
+def _grain(frame: np.ndarray, streaks: int, seed: int) -> np.ndarray:
+    """Scatter short dark streaks over the box, none near its centre (a desk's grain)."""
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    placed = 0
+    while placed < streaks:
+        x, y = rng.integers(ROI_X + 8, ROI_X + 185), rng.integers(ROI_Y + 8, ROI_Y + 185)
+        if abs(x - (ROI_X + 100)) < 25 and abs(y - (ROI_Y + 100)) < 50:
+            continue
+        cv2.line(out, (int(x), int(y)), (int(x) + 6, int(y) + 1), (70, 70, 70), 2)
+        placed += 1
+    return out
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_one_streak_of_a_grainy_surface_is_no_digit(seed):
+    """Check: a stroke among more ink elsewhere in the box is not read as a digit."""
+    frame = paper()
+    cv2.line(frame, (ROI_X + 100, ROI_Y + 70), (ROI_X + 102, ROI_Y + 130), (70, 70, 70), 4)
+    frame = _grain(frame, 40, seed)
+    assert preprocessing.preprocess(frame).is_empty
+    lenient = preprocessing.PreprocessConfig(max_clutter=0.0)
+    assert not preprocessing.preprocess(frame, lenient).is_empty
+
+
+def test_a_digit_with_a_few_specks_around_it_is_still_a_digit():
+    """Check: specks far from a digit, with less ink than the digit, do not empty the box."""
+    for digit in DIGITS:
+        frame = _grain(render_digit(paper(), digit, height=90), 6, seed=1)
+        assert not preprocessing.preprocess(frame).is_empty

@@ -110,6 +110,10 @@ the sheet's edge reaches in from outside; a coloured stain on the sheet does not
 OFF_PAPER_AREA = 0.04
 """See :data:`OFF_PAPER_BORDER`."""
 
+CLUTTER_DISTANCE = 3
+"""Ink further than this many pixels from the chosen digit is "elsewhere" in the box
+(:func:`clutter`): a 5's flag or a broken stroke's other half lies closer."""
+
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
 
@@ -218,6 +222,10 @@ class PreprocessConfig:
     ignore_off_paper: bool = True
     """No ink where the box shows something other than the sheet, told by its colour (the
     desk beyond the sheet's edge; see :func:`off_paper`); a colour frame only."""
+    max_clutter: float = 1.0
+    """The box holds no digit when more ink lies elsewhere in it than in the digit chosen
+    (:func:`clutter`, after ruled lines are removed): the piece chosen is then one of many,
+    of a desk's grain, grass, a grid, or a hand's or an object's outline. 0: no such test."""
 
 
 @dataclasses.dataclass
@@ -843,6 +851,24 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) 
     return min(width, height) < MAX_LINE_ASPECT * max(width, height)
 
 
+def clutter(ink: np.ndarray, digit: np.ndarray) -> float:
+    """Return the ink elsewhere in the box as a multiple of the digit's own ink.
+
+    Args:
+        ink: uint8 0/255 mask of all the ink in the box (ruled lines removed).
+        digit: uint8 0/255 mask of the ink chosen as the digit, the same size.
+
+    Returns:
+        The number of ink pixels further than :data:`CLUTTER_DISTANCE` from the digit,
+        divided by the digit's pixel count (0 for an empty digit).
+
+    """
+    size = 2 * CLUTTER_DISTANCE + 1
+    near = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    digit_ink = cv2.countNonZero(digit)
+    return cv2.countNonZero(cv2.subtract(ink, near)) / digit_ink if digit_ink else 0.0
+
+
 def _labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.ndarray:
     """Return the 0/255 mask of the chosen labels of a connected-components image."""
     if len(chosen) <= 3:
@@ -973,6 +999,8 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         is_empty = max(dw, dh) < config.min_digit_size * min(box.width, box.height)
     if not is_empty and config.ignore_border_ink:
         is_empty = is_stroke_from_outside(digit, outside)
+    if not is_empty and config.max_clutter > 0:
+        is_empty = clutter(cleaned, digit) > config.max_clutter
     if is_empty:
         return PreprocessResult(empty_input, binary, np.zeros_like(digit), True, box, clipped)
     model_input = normalize_digit(digit, config.thicken_thin_strokes)
