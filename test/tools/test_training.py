@@ -20,11 +20,11 @@ pytestmark = pytest.mark.needs_tensorflow
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory, mnist_dir):
-    """Train briefly (2000 images, 150 camera scenes, two epochs); return the folder."""
+    """Train briefly (2000 images, 200 camera scenes, two epochs); return the folder."""
     output = tmp_path_factory.mktemp('trained')
     argv = ['--data-dir', str(mnist_dir), '--train-limit', '2000', '--epochs', '2',
             '--batch-size', '100', '--seed', '3', '--output-dir', str(output),
-            '--camera-scenes', '150', '--camera-cache', str(output / 'cache')]
+            '--camera-scenes', '200', '--camera-cache', str(output / 'cache')]
     assert training.main(argv) == 0
     return output
 
@@ -80,7 +80,7 @@ def test_report(trained):
 def test_report_names_the_camera_examples(trained):
     report = json.loads((trained / training.REPORT_JSON).read_text())
     camera = report['camera']
-    assert camera['scenes'] == 150
+    assert camera['scenes'] == 200
     assert 0 < camera['train_no_digit'] < camera['train_examples'] < 300
     assert 0.0 <= camera['validation_no_digit_recall'] <= 1.0
     assert report['started_from'] == 'random weights'
