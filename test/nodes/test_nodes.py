@@ -7,8 +7,11 @@ from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.preprocessor_node import PreprocessorNode
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg, image_msg_to_array
+from digit_recognition.vision import digit_input
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
 from digit_recognition.vision.image_encoding import array_to_image_fields
+from digit_recognition.vision.preprocessing import preprocess
+from image_test_utils import paper, seven_with_a_faint_stem
 import numpy as np
 import pytest
 from rclpy.parameter import Parameter
@@ -72,6 +75,24 @@ def test_empty_frames_give_no_digit(pipeline):
         publisher.publish(array_to_image_msg(blank_paper, 'bgr8', stamped_header(index)))
     assert spin_until(executor, lambda: predictions)
     assert predictions[0].digit == DigitPrediction.NO_DIGIT
+
+
+def test_digit_input_carries_the_second_look_below_the_model_input(pipeline):
+    """Check: digit_input is 56 high, the model input on top and the second look below."""
+    executor, preprocessor, classifier, driver = pipeline
+    publisher, inputs = connect(pipeline, 'digit_input')
+    cases = [(seven_with_a_faint_stem(), True), (paper(), False)]
+    for index, (frame, has_second_look) in enumerate(cases):
+        publisher.publish(array_to_image_msg(frame, 'bgr8', stamped_header(index)))
+        assert spin_until(executor, lambda n=index + 1: len(inputs) >= n)
+        message = inputs[index]
+        assert (message.encoding, message.width, message.height) == ('mono8', 28, 56)
+        first, second = digit_input.split(image_msg_to_array(message))
+        expected = preprocess(frame)
+        assert np.array_equal(first, digit_input.to_pixels(expected.model_input))
+        assert (second is not None) == has_second_look
+        if has_second_look:
+            assert np.array_equal(second, digit_input.to_pixels(expected.second_look))
 
 
 def threshold_output(executor, driver, publisher, received, frame) -> np.ndarray:

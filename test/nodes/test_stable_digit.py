@@ -262,3 +262,37 @@ def test_the_readme_subscriber_gets_the_stable_digit(rig, capfd):
         listener.destroy_node()
     finally:
         rclpy.try_shutdown()
+
+
+def test_the_classifier_reads_the_second_look_when_the_first_gives_no_digit(
+        ros_context, digit_images):
+    """Check: over DDS, a second look below an unsure model input gives its digit.
+
+    The unsure input is the top rows of the "3", as many as the model does not read as a
+    confident digit; the second look is the whole "3".
+    """
+    model = load_model(None, 'tflite')
+    unsure = None
+    for rows in (8, 6, 10, 4):
+        candidate = digit_images[3].copy()
+        candidate[rows:] = 0
+        probabilities = model.predict_proba(to_model_batch(candidate))[0]
+        if candidate.any() and probabilities[:10].max() < DEFAULT_MIN_CONFIDENCE:
+            unsure = candidate
+            break
+    assert unsure is not None, 'the model reads every top part of the "3" as a digit'
+    images = {
+        'unsure': unsure,
+        'unsure, then 3': np.vstack([unsure, digit_images[3]]),
+        '3, then 7': np.vstack([digit_images[3], digit_images[7]]),
+        'blank, then 3': np.vstack([digit_images[BLANK], digit_images[3]]),
+    }
+    rig = ClassifierRig(ros_context, images)
+    try:
+        assert rig.show('unsure').digit == NO_DIGIT
+        rescued = rig.show('unsure, then 3')
+        assert rescued.digit == 3 and rescued.confidence >= DEFAULT_MIN_CONFIDENCE
+        assert rig.show('3, then 7').digit == 3  # a confident first look wins
+        assert rig.show('blank, then 3').digit == NO_DIGIT  # no digit: no second look
+    finally:
+        rig.close()

@@ -1,10 +1,12 @@
 """Classifier node: batches of preprocessed frames -> the CNN -> ``DigitPrediction``.
 
-Subscribes ``digit_input`` (mono8 28x28 from the preprocessor; an all-black image
-means the region held no digit). Every ``batch_size`` frames it runs the model once
-on the non-empty ones, averages their class probabilities
-(:func:`digit_recognition.vision.batching.combine_probabilities`) and publishes one
-``DigitPrediction`` on ``prediction`` with the header of the newest frame. A batch
+Subscribes ``digit_input`` (mono8 from the preprocessor, the model input with its
+second look below it, :mod:`digit_recognition.vision.digit_input`; an all-black model
+input means the region held no digit). Every ``batch_size`` frames it runs the model
+once on the non-empty ones, averages their class probabilities
+(:func:`digit_recognition.vision.batching.combine_probabilities`; when they give no
+digit, the same for the second looks) and publishes one ``DigitPrediction`` on
+``prediction`` with the header of the newest frame. A batch
 never holds a frame older than ``max_batch_age`` seconds of frame time before its
 newest one (0, the default: ``batch_size + 2`` frame periods measured from the header
 stamps): after a pause (camera paused, file ended, a stalled pipeline) the frames
@@ -32,6 +34,7 @@ from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, LATCHED_QOS, PREDICTION_QOS)
 from digit_recognition.nodes.read_digit import ReadDigitServer
 from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatError
+from digit_recognition.vision import digit_input
 from digit_recognition.vision.batching import (
     BatchEntry, CombinedPrediction, DEFAULT_MAX_BATCH_AGE_S, DEFAULT_MIN_CONFIDENCE,
     FrameBatcher, predict_batch)
@@ -131,15 +134,21 @@ class ClassifierNode(Node):
         except ImageFormatError as error:
             self._drop(f'dropping digit_input: {error}')
             return
-        if msg.encoding != 'mono8' or pixels.shape != (INPUT_SIDE, INPUT_SIDE):
-            self._drop(f'dropping digit_input: expected mono8 {INPUT_SIDE}x{INPUT_SIDE}, got '
-                       f'{msg.encoding} {msg.width}x{msg.height}')
+        try:
+            if msg.encoding != 'mono8':
+                raise ValueError(f'encoding {msg.encoding}')
+            pixels, second_look = digit_input.split(pixels)
+        except ValueError as error:
+            self._drop(f'dropping digit_input: expected mono8 {INPUT_SIDE}x{INPUT_SIDE} (or '
+                       f'{INPUT_SIDE}x{2 * INPUT_SIDE} with a second look), got {msg.encoding} '
+                       f'{msg.width}x{msg.height} ({error})')
             return
         stamp = msg.header.stamp
         # An unstamped stream (stamp 0) has no frame time: no age limit then.
         time_s = stamp.sec + stamp.nanosec * 1e-9 if (stamp.sec or stamp.nanosec) else None
         expired = self._batcher.frames_expired
         batch = self._batcher.add(BatchEntry(pixels, is_empty=not pixels.any(),
+                                             second_look=second_look,
                                              header=msg.header, time_s=time_s))
         if self._batcher.frames_expired > expired:
             self.get_logger().info(

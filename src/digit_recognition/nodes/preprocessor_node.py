@@ -1,10 +1,11 @@
 """Preprocessor node: camera image -> region of interest -> threshold -> 28x28 input.
 
-Subscribes ``image_raw``; publishes ``digit_input`` (mono8 28x28, the model input of
-:mod:`digit_recognition.vision.model_contract` scaled to 0-255; all black when the region
-holds no digit), ``threshold_image`` (mono8, the thresholded region, for rqt and the
-overlay) and ``roi`` (``sensor_msgs/RegionOfInterest``, the clipped box actually
-used, latched). Outputs carry the camera frame's header.
+Subscribes ``image_raw``; publishes ``digit_input`` (mono8 28 wide and 56 high: the model
+input of :mod:`digit_recognition.vision.model_contract` scaled to 0-255, all black when the
+region holds no digit, with the second look at the region below it, all black when there
+is none; :mod:`digit_recognition.vision.digit_input`), ``threshold_image`` (mono8, the
+thresholded region, for rqt and the overlay) and ``roi`` (``sensor_msgs/RegionOfInterest``,
+the clipped box actually used, latched). Outputs carry the camera frame's header.
 
 With ``input_transport`` ``compressed`` it subscribes ``image_raw/compressed``
 (``sensor_msgs/CompressedImage``, JPEG or PNG as image_transport's compressed plugin
@@ -24,6 +25,7 @@ from digit_recognition.nodes.qos import (
     IMAGE_QOS_CHOICES, LATCHED_QOS, RELIABLE_IMAGE_QOS)
 from digit_recognition.nodes.ros_image import (
     image_msg_to_bgr8, ImageFormatError, OutgoingImage)
+from digit_recognition.vision import digit_input
 from digit_recognition.vision.compressed_images import decode_compressed
 from digit_recognition.vision.health import FlowMonitor
 from digit_recognition.vision.preprocessing import (
@@ -53,6 +55,11 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('threshold', 128, "gray level below which a pixel is ink in mode 'fixed'; "
                   "setting it at run time switches threshold_mode to 'fixed'", 0, 255),
     ParameterSpec('remove_lines', True, 'remove ruled-paper lines before finding the digit'),
+    ParameterSpec('second_look_threshold', PreprocessConfig.second_look_threshold,
+                  "mode 'adaptive': ink threshold of a second look at the region, as a "
+                  "fraction of the ink's darkness (the first look uses "
+                  f'{PreprocessConfig.relative_threshold}); the classifier reads it when the '
+                  'first gives no confident digit; 0: no second look', 0.0, 1.0),
     ParameterSpec('image_qos', 'auto', 'QoS of the image_raw subscription; auto: '
                   'RELIABLE unless a publisher offers only BEST_EFFORT',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
@@ -69,7 +76,8 @@ def config_from_parameters(params: ParameterTable) -> PreprocessConfig:
                              params['roi_width'], params['roi_height']),
         threshold_mode=ThresholdMode(params['threshold_mode']),
         threshold=params['threshold'],
-        remove_lines=params['remove_lines'])
+        remove_lines=params['remove_lines'],
+        second_look_threshold=params['second_look_threshold'])
 
 
 class PreprocessorNode(Node):
@@ -170,8 +178,8 @@ class PreprocessorNode(Node):
             self.get_logger().warning(
                 f'region of interest clipped to the {width}x{height} image: '
                 f'{result.roi}', throttle_duration_sec=WARN_PERIOD_S)
-        model_input = np.round(result.model_input * 255.0).astype(np.uint8)
-        if self._input_publisher.publish(self._outgoing_input.fill(model_input, 'mono8', header)):
+        pixels = digit_input.stack(result.model_input, result.second_look)
+        if self._input_publisher.publish(self._outgoing_input.fill(pixels, 'mono8', header)):
             self.flow.sent()
         else:
             self.flow.dropped('publish failed')

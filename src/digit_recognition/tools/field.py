@@ -7,7 +7,7 @@ training, and Hershey fonts never trained on) in clean, realistic and hard
 conditions; small digits; MNIST *test* digits; blank sheets of every kind; and
 scenes where the box shows no paper. Every frame goes through the product's own
 :func:`~digit_recognition.vision.preprocessing.preprocess`, model and
-:func:`~digit_recognition.vision.batching.combine_probabilities`, one frame per
+:func:`~digit_recognition.vision.batching.combine_with_second_look`, one frame per
 prediction (stricter than the classifier's batches of several frames).
 
 Writes under the output folder: ``field.md`` (tables), ``field.json``,
@@ -30,7 +30,7 @@ import cv2
 from digit_recognition.tools import field_scenes, field_writers
 from digit_recognition.vision import demo_frames
 from digit_recognition.vision.batching import (
-    combine_probabilities, DEFAULT_MIN_CONFIDENCE, NO_DIGIT)
+    combine_with_second_look, DEFAULT_MIN_CONFIDENCE, NO_DIGIT)
 from digit_recognition.vision.inference import BACKENDS, load_model
 from digit_recognition.vision.model_contract import INPUT_SIDE, NUM_CLASSES
 from digit_recognition.vision.preprocessing import preprocess, RegionOfInterest
@@ -255,6 +255,8 @@ class FrameResult:
     """The model's output for the frame (zeros when preprocessing found it empty)."""
     instrument: str = '-'
     """What the digit is written with, or ``-`` (see :class:`FieldFrame`)."""
+    second_look_probabilities: np.ndarray | None = None
+    """The model's output for the preprocessor's second look, or None when it has none."""
 
 
 def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int = FIELD_SEED,
@@ -271,10 +273,13 @@ def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int =
         item = field_frame(int(index), seed)
         pre = preprocess(item.frame)
         probs = np.zeros(0, np.float32)
+        second = None
         if not pre.is_empty:
             probs = model.predict_proba(pre.model_input)[0]
+        if pre.second_look is not None:
+            second = model.predict_proba(pre.second_look)[0]
         result = FrameResult(item.condition, item.kind, item.writer, item.label,
-                             not pre.is_empty, probs, item.instrument)
+                             not pre.is_empty, probs, item.instrument, second)
         results.append(result)
         answer = answer_of(result, min_confidence)
         if answer[0] != item.label and len(tiles) < keep_errors:
@@ -286,7 +291,10 @@ def answer_of(result: FrameResult, min_confidence: float) -> tuple[int, float]:
     """Return the product's ``(digit, confidence)`` for one frame at ``min_confidence``."""
     if not result.reached_model:
         return NO_DIGIT, 0.0
-    combined = combine_probabilities(result.probabilities[np.newaxis], [False], min_confidence)
+    second = result.second_look_probabilities
+    combined = combine_with_second_look(
+        result.probabilities[np.newaxis], None if second is None else second[np.newaxis],
+        [False], min_confidence)
     return combined.digit, combined.confidence
 
 

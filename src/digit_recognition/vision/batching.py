@@ -53,6 +53,9 @@ class BatchEntry:
     uint8 0-255 as the model contract allows; may be None if empty."""
     is_empty: bool = False
     """True when the preprocessor found no digit; the model is not run on it."""
+    second_look: np.ndarray | None = None
+    """The preprocessor's second look at the frame (as ``model_input``), read when the
+    batch gives no confident digit; None: it saw the same digit as ``model_input``."""
     header: Any = None
     """The frame's message header (stamp and frame_id), passed through."""
     time_s: float | None = None
@@ -293,9 +296,41 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
                               given_digit.astype(np.float32), count, no_digit)
 
 
+def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray | None,
+                             empty_mask: Any, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+                             ) -> CombinedPrediction:
+    """Combine a batch's outputs as :func:`combine_probabilities`, with a second look.
+
+    When the first inputs give no digit, the second looks (the preprocessor's inputs at
+    a lower ink threshold) are combined the same way, and their digit is the answer if
+    they give one: faint parts of strokes, under glare or a shadow or in pencil, are
+    then part of the digit. Either way a digit needs ``min_confidence``.
+
+    Args:
+        probabilities: ``(N, 11)`` model outputs of the first inputs.
+        second_look: ``(N, 11)`` outputs of the second looks, a frame without one
+            repeating its row of ``probabilities``; None: no frame has one.
+        empty_mask: ``(N,)`` booleans, True where the frame was empty.
+        min_confidence: minimal confidence for reporting a digit.
+
+    Returns:
+        The :class:`CombinedPrediction`: the second look's when it gives a digit and
+        the first does not, else the first's.
+
+    """
+    first = combine_probabilities(probabilities, empty_mask, min_confidence)
+    if first.digit != NO_DIGIT or second_look is None:
+        return first
+    second = combine_probabilities(second_look, empty_mask, min_confidence)
+    return second if second.digit != NO_DIGIT else first
+
+
 def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.ndarray],
                   min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> CombinedPrediction:
     """Run the model once on a batch's non-empty frames and combine the results.
+
+    When they give no digit and some frames have a second look, the model runs once
+    more on those (:func:`combine_with_second_look`).
 
     Args:
         batch: entries from :meth:`FrameBatcher.add`.
@@ -312,11 +347,21 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
     probs = np.zeros((len(batch), NUM_OUTPUTS), np.float32)
     if (~empty).any():
         # Per entry, so uint8 (0-255) and float ([0, 1]) inputs may even be mixed.
-        images = np.concatenate([to_model_batch(e.model_input)
-                                 for e, is_empty in zip(batch, empty, strict=True)
-                                 if not is_empty])
-        out = np.asarray(predict(images), np.float32)
-        out = out.reshape(len(images), -1)
-        probs = probs[:, :out.shape[1]]
-        probs[~empty] = out
-    return combine_probabilities(probs, empty, min_confidence)
+        probs = _predict_rows(probs, [e.model_input for e in batch], ~empty, predict)
+    first = combine_probabilities(probs, empty, min_confidence)
+    looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
+    if first.digit != NO_DIGIT or not looks.any():
+        return first
+    second = _predict_rows(probs, [e.second_look for e in batch], looks, predict)
+    return combine_with_second_look(probs, second, empty, min_confidence)
+
+
+def _predict_rows(probs: np.ndarray, images: list, rows: np.ndarray,
+                  predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Return a copy of ``probs`` with ``rows`` replaced by the model's outputs on ``images``."""
+    batch = np.concatenate([to_model_batch(image)
+                            for image, row in zip(images, rows, strict=True) if row])
+    out = np.asarray(predict(batch), np.float32).reshape(len(batch), -1)
+    probs = probs[:, :out.shape[1]].copy()
+    probs[rows] = out
+    return probs

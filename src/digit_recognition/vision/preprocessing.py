@@ -226,6 +226,12 @@ class PreprocessConfig:
     """The box holds no digit when more ink lies elsewhere in it than in the digit chosen
     (:func:`clutter`, after ruled lines are removed): the piece chosen is then one of many,
     of a desk's grain, grass, a grid, or a hand's or an object's outline. 0: no such test."""
+    second_look_threshold: float = 0.30
+    """``adaptive``: the ``relative_threshold`` of a second look at the box, taken when the
+    first finds a digit (:attr:`PreprocessResult.second_look`). A lower threshold keeps
+    the fainter parts of strokes, which glare, a shadow or pencil make fainter than the
+    rest; the classifier reads the second look only when the first gives no confident
+    digit. 0 (or not below ``relative_threshold``): no second look."""
 
 
 @dataclasses.dataclass
@@ -244,6 +250,10 @@ class PreprocessResult:
     """The (clipped) box actually used, or None when it was outside the frame."""
     roi_clipped: bool
     """True when the requested box had to be clipped to the frame."""
+    second_look: np.ndarray | None = None
+    """A second ``(28, 28)`` model input, of the digit found with
+    ``config.second_look_threshold``; None when there is no digit, no second look, or
+    it finds the same digit mask or none."""
 
 
 def _to_gray(image: np.ndarray) -> np.ndarray:
@@ -962,6 +972,8 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
 
     Returns:
         The :class:`PreprocessResult`; ``model_input`` is all zero when ``is_empty``.
+        ``second_look`` is a second model input, for the classifier to read when the
+        first gives no confident digit (see ``config.second_look_threshold``).
 
     Raises:
         ValueError: if the frame is not a 2-D or 3-D uint8 array.
@@ -989,19 +1001,42 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
             # Beyond the sheet nothing is ink: darkness there is measured against itself.
             paper = np.where(outside > 0, gray, paper)
     binary = _threshold(gray, config, paper, floor)
+    digit = _find_digit(binary, config, box, outside)
+    if digit is None:
+        return PreprocessResult(empty_input, binary, np.zeros_like(binary), True, box, clipped)
+    model_input = normalize_digit(digit, config.thicken_thin_strokes)
+    second_look = None
+    if (ThresholdMode(config.threshold_mode) is ThresholdMode.ADAPTIVE
+            and 0 < config.second_look_threshold < config.relative_threshold):
+        second_binary = _threshold(
+            gray, dataclasses.replace(config, relative_threshold=config.second_look_threshold),
+            paper, floor)
+        if cv2.countNonZero(cv2.absdiff(second_binary, binary)):
+            second_digit = _find_digit(second_binary, config, box, outside)
+            if second_digit is not None and cv2.countNonZero(cv2.absdiff(second_digit, digit)):
+                second_look = normalize_digit(second_digit, config.thicken_thin_strokes)
+    return PreprocessResult(model_input, binary, digit, False, box, clipped, second_look)
+
+
+def _find_digit(binary: np.ndarray, config: PreprocessConfig, box: RegionOfInterest,
+                outside: np.ndarray | None) -> np.ndarray | None:
+    """Return the mask of the digit in a thresholded box, or None when it holds none.
+
+    The steps of :func:`preprocess` after thresholding: ruled lines removed, the digit
+    chosen, then rejected when too little or too much ink, too small, a stroke reaching
+    in from outside, or one piece of clutter among more.
+    """
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
     area = box.width * box.height
     ink = cv2.countNonZero(digit)
-    is_empty = not (config.min_ink_fraction * area <= ink <= config.max_ink_fraction * area)
-    if not is_empty:
-        _, _, dw, dh = cv2.boundingRect(digit)
-        is_empty = max(dw, dh) < config.min_digit_size * min(box.width, box.height)
-    if not is_empty and config.ignore_border_ink:
-        is_empty = is_stroke_from_outside(digit, outside)
-    if not is_empty and config.max_clutter > 0:
-        is_empty = clutter(cleaned, digit) > config.max_clutter
-    if is_empty:
-        return PreprocessResult(empty_input, binary, np.zeros_like(digit), True, box, clipped)
-    model_input = normalize_digit(digit, config.thicken_thin_strokes)
-    return PreprocessResult(model_input, binary, digit, False, box, clipped)
+    if not config.min_ink_fraction * area <= ink <= config.max_ink_fraction * area:
+        return None
+    _, _, dw, dh = cv2.boundingRect(digit)
+    if max(dw, dh) < config.min_digit_size * min(box.width, box.height):
+        return None
+    if config.ignore_border_ink and is_stroke_from_outside(digit, outside):
+        return None
+    if config.max_clutter > 0 and clutter(cleaned, digit) > config.max_clutter:
+        return None
+    return digit

@@ -1,0 +1,137 @@
+"""The second look: a lower ink threshold, read when the first look gives no digit."""
+
+import dataclasses
+
+import cv2
+from digit_recognition.vision import digit_input, preprocessing
+from digit_recognition.vision.batching import (
+    BatchEntry, combine_with_second_look, NO_DIGIT, predict_batch)
+from image_test_utils import paper, seven_with_a_faint_stem
+import numpy as np
+import pytest
+
+
+def _row(digit: int, p: float) -> np.ndarray:
+    """Model output: ``p`` on ``digit`` (10: "no digit"), the rest spread evenly."""
+    row = np.full(11, (1.0 - p) / 10, np.float32)
+    row[digit] = p
+    return row
+
+
+def _ink_rows(image: np.ndarray) -> int:
+    rows = np.flatnonzero(image.max(axis=1) > 0.5)
+    return int(rows[-1] - rows[0] + 1)
+
+
+def test_a_faint_stroke_is_in_the_second_look_only():
+    """Check: a stroke fainter than the first look's threshold is in the second look."""
+    result = preprocessing.preprocess(seven_with_a_faint_stem())
+    assert not result.is_empty
+    assert result.second_look is not None
+    # The first look kept the bar alone (scaled up, but short); the second, the whole 7.
+    first_x, first_y, first_w, first_h = cv2.boundingRect(result.digit_mask)
+    assert first_h < 20, (first_w, first_h)
+    assert _ink_rows(result.second_look) >= 18 > _ink_rows(result.model_input)
+    assert result.second_look.shape == result.model_input.shape
+    assert result.second_look.dtype == result.model_input.dtype
+
+
+def test_a_stroke_as_faint_as_paper_texture_is_in_neither_look():
+    """Check: the second look still needs the ink floor: a stem 10 % darker is no ink."""
+    result = preprocessing.preprocess(seven_with_a_faint_stem(0.10))
+    assert not result.is_empty
+    # The bar's soft edges may differ between the looks; the stem is in neither.
+    if result.second_look is not None:
+        assert _ink_rows(result.second_look) < 18
+
+
+@pytest.mark.parametrize('config', [
+    preprocessing.PreprocessConfig(second_look_threshold=0.0),
+    preprocessing.PreprocessConfig(second_look_threshold=0.45),
+    preprocessing.PreprocessConfig(threshold_mode='otsu'),
+    preprocessing.PreprocessConfig(threshold_mode='fixed', threshold=200),
+])
+def test_no_second_look_when_it_is_off_or_not_lower(config):
+    """Check: 0, a threshold not below the first, or another mode: no second look."""
+    result = preprocessing.preprocess(seven_with_a_faint_stem(), config)
+    assert result.second_look is None
+
+
+def test_no_second_look_without_a_first_digit():
+    """Check: blank paper has neither a digit nor a second look."""
+    result = preprocessing.preprocess(paper())
+    assert result.is_empty and result.second_look is None
+
+
+def test_the_second_look_keeps_the_first_looks_rejections():
+    """Check: a frame the first look rejects as clutter stays rejected by the second."""
+    frame = seven_with_a_faint_stem()
+    relaxed = dataclasses.replace(preprocessing.PreprocessConfig(), max_ink_fraction=0.001)
+    result = preprocessing.preprocess(frame, relaxed)
+    assert result.is_empty and result.second_look is None
+
+
+def test_combine_takes_the_second_look_only_when_the_first_gives_no_digit():
+    """Check: the first look's digit wins; the second answers only when it has one."""
+    confident, unsure, none = _row(7, 0.97), _row(7, 0.6), _row(10, 0.97)
+    first = np.stack([confident])
+    assert combine_with_second_look(first, np.stack([_row(1, 0.99)]), [False]).digit == 7
+    rescued = combine_with_second_look(np.stack([unsure]), np.stack([confident]), [False])
+    assert rescued.digit == 7 and rescued.confidence == pytest.approx(0.97)
+    kept = combine_with_second_look(np.stack([unsure]), np.stack([none]), [False])
+    assert kept.digit == NO_DIGIT and kept.confidence == pytest.approx(0.6)
+    assert combine_with_second_look(np.stack([unsure]), None, [False]).digit == NO_DIGIT
+    # min_confidence holds for the second look too.
+    assert combine_with_second_look(np.stack([unsure]), np.stack([_row(7, 0.85)]),
+                                    [False], min_confidence=0.9).digit == NO_DIGIT
+
+
+def _image(row: int) -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image[row] = 1.0
+    return image
+
+
+def test_predict_batch_runs_the_second_looks_only_when_needed():
+    """Check: a second model run, on the frames with a second look, only after no digit.
+
+    The model here reads the brightest row: row 3 is an unsure "3", row 8 a sure "8".
+    """
+    calls = []
+
+    def predict(batch):
+        calls.append(len(batch))
+        rows = [int(image[:, :, 0].sum(axis=1).argmax()) for image in batch]
+        return np.stack([_row(8, 0.98) if r == 8 else _row(3, 0.5) for r in rows])
+
+    sure = [BatchEntry(_image(8), second_look=_image(3)) for _ in range(3)]
+    assert predict_batch(sure, predict).digit == 8
+    assert calls == [3]
+    calls.clear()
+    unsure = [BatchEntry(_image(3), second_look=_image(8)), BatchEntry(None, True),
+              BatchEntry(_image(3), second_look=_image(8)), BatchEntry(_image(3))]
+    result = predict_batch(unsure, predict, min_confidence=0.6)
+    # Second run on the two frames with a second look; the third keeps its first output.
+    assert calls == [3, 2]
+    assert result.digit == 8 and result.frame_count == 4
+    assert result.confidence == pytest.approx((0.98 * 2 + 0.05) / 3, abs=1e-6)
+    calls.clear()
+    assert predict_batch([BatchEntry(_image(3))], predict).digit == NO_DIGIT
+    assert calls == [1]
+
+
+def test_digit_input_carries_the_second_look_below_the_model_input():
+    """Check: stack and split are inverse; an all-black half means none."""
+    first, second = _image(5), _image(9)
+    pixels = digit_input.stack(first, second)
+    assert pixels.shape == (56, 28) and pixels.dtype == np.uint8
+    top, bottom = digit_input.split(pixels)
+    assert np.array_equal(top, digit_input.to_pixels(first))
+    assert np.array_equal(bottom, digit_input.to_pixels(second))
+    top, bottom = digit_input.split(digit_input.stack(first, None))
+    assert bottom is None and top.any()
+    alone, none = digit_input.split(digit_input.to_pixels(first))
+    assert none is None and alone.shape == (28, 28)
+    for shape in ((27, 28), (84, 28), (56, 56), (28,)):
+        with pytest.raises(ValueError):
+            digit_input.split(np.zeros(shape, np.uint8))
