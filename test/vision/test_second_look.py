@@ -6,9 +6,12 @@ import cv2
 from digit_recognition.vision import digit_input, preprocessing
 from digit_recognition.vision.batching import (
     BatchEntry, combine_with_second_look, NO_DIGIT, predict_batch)
-from image_test_utils import paper, seven_with_a_faint_stem
+from image_test_utils import paper, render_digit, sample_digits, seven_with_a_faint_stem
 import numpy as np
 import pytest
+
+
+DIGITS, _ = sample_digits(5, seed=11)
 
 
 def _row(digit: int, p: float) -> np.ndarray:
@@ -40,9 +43,16 @@ def test_a_stroke_as_faint_as_paper_texture_is_in_neither_look():
     """Check: the second look still needs the ink floor: a stem 10 % darker is no ink."""
     result = preprocessing.preprocess(seven_with_a_faint_stem(0.10))
     assert not result.is_empty
-    # The bar's soft edges may differ between the looks; the stem is in neither.
-    if result.second_look is not None:
-        assert _ink_rows(result.second_look) < 18
+    assert result.second_look is None
+
+
+@pytest.mark.parametrize('blur', [0.0, 1.5])
+def test_no_second_look_when_the_lower_threshold_only_widens_the_strokes(blur):
+    """Check: dark digits, sharp or blurred, give the lower threshold only a softer rim."""
+    for digit in DIGITS:
+        result = preprocessing.preprocess(render_digit(paper(), digit, blur=blur))
+        assert not result.is_empty
+        assert result.second_look is None
 
 
 @pytest.mark.parametrize('config', [

@@ -114,6 +114,13 @@ CLUTTER_DISTANCE = 3
 """Ink further than this many pixels from the chosen digit is "elsewhere" in the box
 (:func:`clutter`): a 5's flag or a broken stroke's other half lies closer."""
 
+SECOND_LOOK_NEW_INK = 0.00025
+"""The second look is taken only when its threshold finds at least this fraction of the
+box (10 pixels of a 200x200 box) as ink that is not beside the first look's ink. Most
+frames gain only a softer rim on the strokes the first look found, which the
+normalisation to MNIST's stroke width takes away again; on the field set the second
+looks that read a digit the first missed all found a faded piece of stroke."""
+
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
 
@@ -228,7 +235,8 @@ class PreprocessConfig:
     of a desk's grain, grass, a grid, or a hand's or an object's outline. 0: no such test."""
     second_look_threshold: float = 0.30
     """``adaptive``: the ``relative_threshold`` of a second look at the box, taken when the
-    first finds a digit (:attr:`PreprocessResult.second_look`). A lower threshold keeps
+    first finds a digit and this threshold finds ink the first did not
+    (:attr:`PreprocessResult.second_look`, :data:`SECOND_LOOK_NEW_INK`). A lower threshold keeps
     the fainter parts of strokes, which glare, a shadow or pencil make fainter than the
     rest; the classifier reads the second look only when the first gives no confident
     digit. 0 (or not below ``relative_threshold``): no second look."""
@@ -253,7 +261,7 @@ class PreprocessResult:
     second_look: np.ndarray | None = None
     """A second ``(28, 28)`` model input, of the digit found with
     ``config.second_look_threshold``; None when there is no digit, no second look, or
-    it finds the same digit mask or none."""
+    it finds no new ink (:data:`SECOND_LOOK_NEW_INK`), the same digit mask or none."""
 
 
 def _to_gray(image: np.ndarray) -> np.ndarray:
@@ -490,13 +498,24 @@ def _threshold(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | N
     ``paper`` is its paper estimate, ``min_contrast`` its :func:`ink_floor` (default:
     ``config.min_contrast``).
     """
+    return _thresholds(gray, config, paper, min_contrast)[0]
+
+
+def _thresholds(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | None = None,
+                min_contrast: int | None = None, more: tuple[float, ...] = ()
+                ) -> list[np.ndarray]:
+    """Return :func:`_threshold`'s ink mask, then one per ``relative_threshold`` in ``more``.
+
+    The masks share the darkness and the ink level, computed once (``adaptive`` mode;
+    in the other modes ``more`` adds masks equal to the first).
+    """
     mode = ThresholdMode(config.threshold_mode)
     if mode is ThresholdMode.FIXED:
         # THRESH_BINARY_INV keeps v <= t as ink; v < t exactly means v <= t - 1.
         t = int(config.threshold)
         if t <= 0:
-            return np.zeros_like(gray)
-        return cv2.threshold(gray, t - 1, 255, cv2.THRESH_BINARY_INV)[1]
+            return [np.zeros_like(gray)] * (1 + len(more))
+        return [cv2.threshold(gray, t - 1, 255, cv2.THRESH_BINARY_INV)[1]] * (1 + len(more))
     if paper is None:
         paper = estimate_paper(gray)
     absolute, relative = _darkness(gray, paper)
@@ -507,16 +526,20 @@ def _threshold(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | N
         cv2.threshold(relative, min_rel - 1, 255, cv2.THRESH_BINARY)[1])
     level = _ink_level(relative, significant)
     if level <= 0:
-        return np.zeros_like(gray)
+        return [np.zeros_like(gray)] * (1 + len(more))
     if mode is ThresholdMode.OTSU:
-        t, _ = cv2.threshold(relative, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        levels = [cv2.threshold(relative, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]] * (
+            1 + len(more))
     else:
-        t = config.relative_threshold * level
-    # Ink: relatively dark enough, and also absolutely (no ink in sensor noise).
-    t = int(np.ceil(max(t, min_rel)))
-    ink = cv2.bitwise_and(significant,
-                          cv2.threshold(relative, t - 1, 255, cv2.THRESH_BINARY)[1])
-    return _fill_stroke_holes(ink, gray, paper, config.min_contrast)
+        levels = [fraction * level for fraction in (config.relative_threshold, *more)]
+    masks = []
+    for t in levels:
+        # Ink: relatively dark enough, and also absolutely (no ink in sensor noise).
+        t = int(np.ceil(max(t, min_rel)))
+        ink = cv2.bitwise_and(significant,
+                              cv2.threshold(relative, t - 1, 255, cv2.THRESH_BINARY)[1])
+        masks.append(_fill_stroke_holes(ink, gray, paper, config.min_contrast))
+    return masks
 
 
 def _fill_stroke_holes(ink: np.ndarray, gray: np.ndarray, paper: np.ndarray,
@@ -1000,18 +1023,19 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         if outside is not None:
             # Beyond the sheet nothing is ink: darkness there is measured against itself.
             paper = np.where(outside > 0, gray, paper)
-    binary = _threshold(gray, config, paper, floor)
+    second = (ThresholdMode(config.threshold_mode) is ThresholdMode.ADAPTIVE
+              and 0 < config.second_look_threshold < config.relative_threshold)
+    binary, *more = _thresholds(gray, config, paper, floor,
+                                (config.second_look_threshold,) if second else ())
     digit = _find_digit(binary, config, box, outside)
     if digit is None:
         return PreprocessResult(empty_input, binary, np.zeros_like(binary), True, box, clipped)
     model_input = normalize_digit(digit, config.thicken_thin_strokes)
     second_look = None
-    if (ThresholdMode(config.threshold_mode) is ThresholdMode.ADAPTIVE
-            and 0 < config.second_look_threshold < config.relative_threshold):
-        second_binary = _threshold(
-            gray, dataclasses.replace(config, relative_threshold=config.second_look_threshold),
-            paper, floor)
-        if cv2.countNonZero(cv2.absdiff(second_binary, binary)):
+    if more:
+        second_binary = more[0]
+        beyond_first = cv2.bitwise_and(second_binary, cv2.bitwise_not(cv2.dilate(binary, None)))
+        if cv2.countNonZero(beyond_first) >= SECOND_LOOK_NEW_INK * box.width * box.height:
             second_digit = _find_digit(second_binary, config, box, outside)
             if second_digit is not None and cv2.countNonZero(cv2.absdiff(second_digit, digit)):
                 second_look = normalize_digit(second_digit, config.thicken_thin_strokes)
