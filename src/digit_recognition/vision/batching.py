@@ -55,7 +55,8 @@ class BatchEntry:
     """True when the preprocessor found no digit; the model is not run on it."""
     second_look: np.ndarray | None = None
     """The preprocessor's second look at the frame (as ``model_input``), read when the
-    batch gives no confident digit; None: it saw the same digit as ``model_input``."""
+    batch gives no confident digit; None: the preprocessor sent none (no new ink at its
+    lower threshold, or the same digit as ``model_input``)."""
     header: Any = None
     """The frame's message header (stamp and frame_id), passed through."""
     time_s: float | None = None
