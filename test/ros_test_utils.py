@@ -133,14 +133,29 @@ def refusing_environment(path: Path, topic: str, lease_s: int = 20) -> Dict[str,
     return env
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 30.0,
+                 sig: int = signal.SIGINT) -> int:
+    """Send ``sig`` (Ctrl-C) to ``process`` unless it has ended; return its exit code.
+
+    A process still running ``timeout`` seconds later is killed (the code is then
+    ``-SIGKILL``, which fails the test's exit-code assertion): a node stuck in the
+    middleware must fail its own test, not stay alive in the test's ROS domain and hold
+    up every test after it.
+    """
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
 def stop_viewer_then_node(viewer: subprocess.Popen, node: subprocess.Popen) -> int:
     """End a test with a stopped (SIGSTOP) viewer: kill it, Ctrl-C the node; its exit code.
 
     The viewer is resumed first, so that the kill is delivered however it was stopped.
     """
     viewer.send_signal(signal.SIGCONT)
-    viewer.kill()
-    viewer.wait(timeout=10)
-    if node.poll() is None:
-        node.send_signal(signal.SIGINT)
-    return node.wait(timeout=30)
+    stop_process(viewer, timeout=10, sig=signal.SIGKILL)
+    return stop_process(node)

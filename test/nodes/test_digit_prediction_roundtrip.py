@@ -1,5 +1,6 @@
 """A DigitPrediction crosses real DDS between two processes with every field intact."""
 
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_test_utils import stop_process
 from std_msgs.msg import Header
 
 PUBLISHER_SCRIPT = r"""
@@ -63,8 +65,7 @@ def test_prediction_crosses_dds_intact(ros_context):
         while not received and time.monotonic() < deadline:
             executor.spin_once(timeout_sec=0.1)
     finally:
-        publisher_process.terminate()
-        publisher_process.wait(timeout=10)
+        stop_process(publisher_process, timeout=10, sig=signal.SIGTERM)
         executor.shutdown()
         node.destroy_node()
 

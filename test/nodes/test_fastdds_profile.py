@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 import subprocess
 import sys
-import time
 
 from digit_recognition.nodes.launch_arguments import profile_variable
 from digit_recognition.nodes.pipeline import installed_config_file
@@ -20,7 +19,7 @@ from digit_recognition.nodes.qos import RELIABLE_IMAGE_QOS
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import qos_profile_sensor_data
-from ros_test_utils import spin_until
+from ros_test_utils import spin_until, stop_process
 from sensor_msgs.msg import Image
 
 REPO_PROFILE = Path(__file__).resolve().parents[2] / 'config' / 'fastdds_large_images.xml'
@@ -80,10 +79,7 @@ def test_frames_cross_processes_through_the_profiles_shared_memory(ros_context, 
             "the preprocessor does not read the camera's shared memory"
     finally:
         for process in (camera, preprocessor):
-            process.send_signal(2)
-        deadline = time.monotonic() + 10
-        for process in (camera, preprocessor):
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            stop_process(process, timeout=10)
         executor.shutdown()
         node.destroy_node()
     for name, log in logs.items():

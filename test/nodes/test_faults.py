@@ -9,7 +9,6 @@ import math
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -31,7 +30,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_parameters
-from ros_test_utils import demo_frame_read_as_its_label, spin_until
+from ros_test_utils import demo_frame_read_as_its_label, spin_until, stop_process
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -212,9 +211,7 @@ def test_garbage_images_at_full_rate(ros_context, tmp_path, known_frame):
             f'no prediction of {digit} after the garbage: {[p.digit for p in predictions]}'
         assert preprocessor.poll() is None, 'the preprocessor died:\n' + stderr_path.read_text()
     finally:
-        if preprocessor.poll() is None:
-            preprocessor.send_signal(signal.SIGINT)
-        code = preprocessor.wait(timeout=30.0)
+        code = stop_process(preprocessor)
         executor.shutdown()
         classifier.destroy_node()
         probe.destroy_node()
