@@ -289,6 +289,48 @@ def test_remove_ruled_lines_keeps_a_bold_stroke_but_not_a_thick_band_across():
     assert not preprocessing.remove_ruled_lines(mask)[:, 10:40].any()
 
 
+def _tilted_grid(frame, spacing=24, degrees=4.0, darkness=0.3):
+    """Draw a light-blue grid turned by ``degrees`` over a frame, in place; return it."""
+    lines = np.zeros(frame.shape[:2], np.uint8)
+    h, w = lines.shape
+    for offset in range(-max(h, w), 2 * max(h, w), spacing):
+        cv2.line(lines, (offset, -h), (offset, 2 * h), 255, 2)
+        cv2.line(lines, (-w, offset), (2 * w, offset), 255, 2)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    lines = cv2.warpAffine(lines, turn, (w, h))
+    shade = 1.0 - darkness * (lines[..., None] / 255.0) * np.array([0.2, 0.7, 1.0])
+    frame[:] = (frame * shade).astype(np.uint8)
+    return frame
+
+
+@pytest.mark.parametrize('index', range(5))
+def test_a_small_digit_on_a_tilted_grid_is_found_without_the_grid(index):
+    """Check: a small dark digit is found, not the grid's lines that outnumber its ink."""
+    frame = render_digit(_tilted_grid(paper()), DIGITS[index], height=40)
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty, 'the digit was lost in the grid'
+    ys, xs = np.nonzero(result.digit_mask)
+    assert xs.max() - xs.min() < 60 and ys.max() - ys.min() < 60, 'grid lines kept as ink'
+    alone = preprocessing.preprocess(render_digit(paper(), DIGITS[index], height=40))
+    assert correlation(result.model_input, alone.model_input) > 0.8
+
+
+def test_ink_level_is_the_darkest_strokes_when_fainter_marks_outnumber_them():
+    """Check: the 90th percentile, unless many fainter pixels hide a small dark digit."""
+    relative = np.zeros((200, 200), np.uint8)
+    relative[50:150, 90:110] = np.linspace(60, 220, 100, dtype=np.uint8)[:, None]
+    ink = (relative > 0).astype(np.uint8) * 255
+    assert preprocessing._ink_level(relative, ink) == pytest.approx(204, abs=2)
+    relative[:] = 0
+    relative[90:110, 90:110] = 200  # a small digit's 400 pixels
+    relative[::10, :] = np.where(relative[::10, :] > 0, relative[::10, :], 60)  # a grid's
+    relative[:, ::10] = np.where(relative[:, ::10] > 0, relative[:, ::10], 60)
+    ink = (relative > 0).astype(np.uint8) * 255
+    assert preprocessing._ink_level(relative, ink) == 200
+    relative[relative == 60] = 120  # lines darker than half the digit: the percentile
+    assert preprocessing._ink_level(relative, ink) == 120
+
+
 def test_remove_ruled_lines_keeps_short_strokes():
     """Check: remove ruled lines keeps short strokes."""
     mask = np.zeros((200, 200), np.uint8)

@@ -121,6 +121,16 @@ frames gain only a softer rim on the strokes the first look found, which the
 normalisation to MNIST's stroke width takes away again; on the field set the second
 looks that read a digit the first missed all found a faded piece of stroke."""
 
+DARKEST_INK_PIXELS = 0.004
+"""The darkest strokes' level (:func:`_ink_level`) is taken over at least this fraction of
+the box (160 pixels of a 200x200 box): a small digit written in 15 % of the box's height
+has a few hundred pixels of ink, a speck or a fibre a few dozen."""
+
+FAINT_MARKS_RATIO = 2.0
+"""When the darkest :data:`DARKEST_INK_PIXELS` are at least this many times darker than
+the 90th percentile of the box's ink, the rest is fainter marks (a grid's or ruling's
+lines, which outnumber a small digit's ink) and the darkest pixels set the level."""
+
 MNIST_STROKE_WIDTH = 2.2
 """Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
 
@@ -482,13 +492,26 @@ def _darkness(gray: np.ndarray, paper: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _ink_level(relative: np.ndarray, candidates: np.ndarray) -> float:
     """Typical darkness of the darkest strokes: the 90th percentile of candidate pixels.
 
-    ``candidates`` is a uint8 mask; a histogram is much faster than ``np.percentile``.
+    Unless fainter marks outnumber the digit: a small digit on grid paper has fewer
+    pixels than the grid's lines, so the 90th percentile is the grid's darkness and the
+    threshold derived from it keeps the grid joined to the digit (a tilted grid is not
+    removed as ruled lines). When the darkest :data:`DARKEST_INK_PIXELS` of the box are
+    :data:`FAINT_MARKS_RATIO` times darker than that percentile, their darkness is the
+    level instead. ``candidates`` is a uint8 mask; a histogram is much faster than
+    ``np.percentile``.
     """
     hist = cv2.calcHist([relative], [0], candidates, [256], [0, 256]).ravel()
     total = hist.sum()
     if total < 8:
         return 0.0
-    return float(np.searchsorted(np.cumsum(hist), 0.9 * total))
+    cumulative = np.cumsum(hist)
+    level = float(np.searchsorted(cumulative, 0.9 * total))
+    darkest = DARKEST_INK_PIXELS * relative.size
+    if total > darkest:
+        darkest_level = float(np.searchsorted(cumulative, total - darkest))
+        if darkest_level >= FAINT_MARKS_RATIO * level:
+            return darkest_level
+    return level
 
 
 def _threshold(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | None = None,
