@@ -143,6 +143,24 @@ def test_camera_training_set_labels_and_shapes(mnist_dir):
     np.testing.assert_array_equal(images, again)
 
 
+def test_camera_training_negatives_include_boxes_the_clutter_test_empties(mnist_dir, monkeypatch):
+    """Check: training negatives are rendered without the clutter test, the digits with it.
+
+    The model must learn from the boxes of grain, grid or outlines that the clutter test
+    stops: those it lets through narrowly look the same.
+    """
+    from digit_recognition.tools.mnist_idx import load_mnist_test
+    from digit_recognition.vision.preprocessing import PreprocessConfig
+    test = load_mnist_test(mnist_dir)
+    args = (200, 4, test.images[:200], test.labels[:200])
+    images, labels, _ = field.camera_training_set(*args)
+    monkeypatch.setattr(field, 'NEGATIVE_EXAMPLE_CONFIG', PreprocessConfig())
+    images_default, labels_default, _ = field.camera_training_set(*args)
+    # The same digits either way; more negatives without the clutter test.
+    np.testing.assert_array_equal(images[labels < 10], images_default[labels_default < 10])
+    assert np.sum(labels == 10) > np.sum(labels_default == 10)
+
+
 def _result(label: int, probs: list[float]) -> field.FrameResult:
     return field.FrameResult('clean', 'plain', 'synthetic', label, True,
                              np.array(probs, np.float32))
