@@ -159,12 +159,15 @@ def test_a_stroke_entering_at_a_shallow_angle_is_not_taken_for_a_grazing_curve(a
     """Check: ink crossing the border at a shallow angle still counts as from outside.
 
     It meets the border along 1.5-2.5 of its stroke widths, like a grazing curve, but
-    two widths further in it is still one stretch that wide, not strokes again.
+    two widths further in it is still one stretch that wide, not strokes again. (It
+    spans under half the box's height: a big digit centred in the box that the border
+    cuts is read, see the test below.)
     """
     binary = np.zeros((200, 200), np.uint8)
     corner_x = 20 + int(58 / np.tan(np.radians(angle)))
-    cv2.polylines(binary, [np.array([(20, -3), (corner_x, 58), (corner_x, 150)], np.int32)],
+    cv2.polylines(binary, [np.array([(20, -3), (corner_x, 58), (corner_x, 90)], np.int32)],
                   False, 255, 12)
+    assert cv2.boundingRect(binary)[3] < preprocessing.CUT_DIGIT_MIN_SPAN * 200
     contact = np.count_nonzero(binary[0]) / preprocessing.stroke_width(binary)
     assert preprocessing.BORDER_STROKE_FACTOR < contact <= preprocessing.BORDER_CURVE_FACTOR
     assert not cv2.countNonZero(preprocessing.select_digit(binary))
@@ -174,4 +177,63 @@ def test_a_dark_band_reaching_across_the_box_is_still_not_a_digit():
     """Check: a wide dark band entering from the side (desk, sleeve) stays ignored."""
     frame = paper()
     cv2.rectangle(frame, (ROI_X - 40, ROI_Y + 60), (ROI_X + 90, ROI_Y + 130), (40, 40, 40), -1)
+    assert preprocessing.preprocess(frame).is_empty
+
+
+def _turned_seven(shift_x: int = 0) -> np.ndarray:
+    """Return a 200x200 mask of a big "7" whose bar, turned 20 degrees, runs out of the top.
+
+    The bar crosses the border along about three stroke widths: more than a stroke
+    running out (``BORDER_STROKE_FACTOR``) or a curve grazing it (``BORDER_CURVE_FACTOR``).
+    """
+    mask = np.zeros((200, 200), np.uint8)
+    bar_end_y = int(35 - 110 * np.tan(np.radians(20)))
+    cv2.polylines(mask, [np.array([(40 + shift_x, 35), (150 + shift_x, bar_end_y),
+                                   (95 + shift_x, 190)], np.int32)], False, 255, 14)
+    return mask
+
+
+def test_a_big_digit_that_a_turned_sheet_carries_across_the_border_is_read():
+    """Check: a big "7" centred in the box, its bar cut by the top border, is kept whole.
+
+    A sheet held turned carries the end of a big digit's stroke across the border along
+    several stroke widths; the whole digit used to be dropped as something reaching in.
+    """
+    mask = _turned_seven()
+    contact = np.count_nonzero(mask[0]) / preprocessing.stroke_width(mask)
+    assert preprocessing.BORDER_CURVE_FACTOR < contact <= preprocessing.CUT_DIGIT_RUN_FACTOR
+    frame = paper()
+    roi = frame[ROI_Y:ROI_Y + 200, ROI_X:ROI_X + 200]
+    roi[mask > 0] = (40, 40, 40)
+    whole = preprocessing.preprocess(
+        frame, preprocessing.PreprocessConfig(ignore_border_ink=False))
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    np.testing.assert_array_equal(result.digit_mask, whole.digit_mask)
+
+
+def test_the_same_shape_with_its_mass_off_to_one_side_still_counts_as_from_outside():
+    """Check: cut by the border the same way but off-centre, it is still not a digit.
+
+    What reaches in from outside (a hand, an object) has its mass near the side it comes
+    from; a digit written in the box has it near the centre (``CUT_DIGIT_CENTRE``).
+    """
+    mask = _turned_seven(shift_x=30)
+    assert not mask[:, -1].any() and mask[0].any()
+    assert not cv2.countNonZero(preprocessing.select_digit(mask))
+    assert cv2.countNonZero(preprocessing.select_digit(_turned_seven()))
+
+
+def test_a_stick_on_an_object_reaching_in_is_still_not_a_digit():
+    """Check: a stick lying across an object that reaches in from the side stays ignored.
+
+    Centred and strokes-like enough to pass for a cut digit otherwise, it holds a blob
+    much wider than its mean stroke (``CUT_DIGIT_WIDEST``); a digit's strokes are even.
+    """
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(mask, (35, 95), (50, 24), 0, 0, 360, 255, -1)
+    cv2.line(mask, (25, 160), (165, 20), 255, 9)
+    assert not cv2.countNonZero(preprocessing.select_digit(mask))
+    frame = paper()
+    frame[ROI_Y:ROI_Y + 200, ROI_X:ROI_X + 200][mask > 0] = (40, 40, 40)
     assert preprocessing.preprocess(frame).is_empty

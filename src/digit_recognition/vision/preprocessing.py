@@ -34,6 +34,7 @@ See :mod:`digit_recognition.vision.model_contract` for the output format.
 
 import dataclasses
 import enum
+from typing import NamedTuple
 
 import cv2
 
@@ -82,6 +83,28 @@ BORDER_CURVE_FACTOR = 2.5
 stroke widths inside the box, the component is only strokes again (each at most
 :data:`BORDER_STROKE_FACTOR` wide): the round top of a big 0, 2, 3 or 8 that just
 grazes the border, not a blob or a band reaching in."""
+
+CUT_DIGIT_MAX_CONTACT = 0.3
+"""A big digit cut by the box's border (:func:`_digit_cut_by_border`) touches one side
+along at most this fraction of it..."""
+
+CUT_DIGIT_RUN_FACTOR = 4.0
+"""...and along at most this many of its stroke widths at a stretch..."""
+
+CUT_DIGIT_MIN_SPAN = 0.5
+"""...spans at least this fraction of the box's width and of its height..."""
+
+CUT_DIGIT_FILL = (0.1, 0.65)
+"""...covers this range of its bounding box's area (strokes, not a filled region)..."""
+
+CUT_DIGIT_WIDEST = 2.1
+"""...is nowhere wider than this many of its mean stroke widths (where strokes meet,
+an even stroke is up to about twice as wide)..."""
+
+CUT_DIGIT_CENTRE = 0.2
+"""...and has its centre of mass at most this fraction of the box's side from the box's
+centre. Chosen on the field set (seeds 2026, 7, 11, 23, 301-312 and the negatives of
+seeds 100-179, see doc/field-log.md)."""
 
 MAX_LINE_ASPECT = 0.25
 """Ink whose minimal enclosing rectangle is narrower than this fraction of its length is a
@@ -727,7 +750,8 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     written inside the box (a stroke's end may touch the border), while the paper's
     edge, the desk, a shadow, a hand or an object reach in from outside it. A bold
     stroke that runs out of one side along about its own width, or a round stroke
-    grazing it, still counts (:func:`_stroke_runs_out`).
+    grazing it, still counts (:func:`_stroke_runs_out`), and so does a big digit centred
+    in the box that the border cuts (:func:`_digit_cut_by_border`).
 
     Returns:
         A uint8 0/255 mask (all zero when nothing is left).
@@ -747,8 +771,10 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
         rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
         contact = np.bincount(rim, minlength=count)[1:]
         for index in np.flatnonzero(allowed & (contact > MAX_BORDER_CONTACT * min(h, w))):
-            allowed[index] = _stroke_runs_out(labels, index + 1, stats[index],
-                                              int(contact[index]))
+            touch = _BorderTouch.of(labels, index + 1, stats[index])
+            allowed[index] = (_stroke_runs_out(labels, touch, int(contact[index]))
+                              or _digit_cut_by_border(touch, stats[index], centroids[index + 1],
+                                                      int(contact[index]), (h, w)))
     if not allowed.any():
         return np.zeros_like(binary)
     ink = _labels_to_mask(labels, np.flatnonzero(allowed) + 1, count)
@@ -831,7 +857,33 @@ def _pieces(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, centroids: n
     return count, piece_labels, areas, boxes, piece_centroids
 
 
-def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: int) -> bool:
+class _BorderTouch(NamedTuple):
+    """How a component of a label image meets the border."""
+
+    label: int
+    sides: list[int]
+    """The sides it touches (0 top, 1 bottom, 2 left, 3 right)."""
+    longest: int
+    """Its longest stretch along a side it touches, in pixels."""
+    width: float
+    """Its stroke width (:func:`stroke_width`)."""
+    mask: np.ndarray
+    """Its uint8 0/255 mask, cropped to its bounding box."""
+
+    @staticmethod
+    def of(labels: np.ndarray, label: int, stat: np.ndarray) -> '_BorderTouch':
+        """Measure component ``label`` (its connected-components ``stat`` row)."""
+        rims = [_rim(labels, side, 0) == label for side in range(4)]
+        sides = [side for side in range(4) if rims[side].any()]
+        x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
+        bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+        # NumPy, not cv2.compare: OpenCV fails on a one-pixel component's 1x1 crop.
+        mask = (labels[y:y + bh, x:x + bw] == label).astype(np.uint8) * 255
+        return _BorderTouch(label, sides, max(_longest_run(rim) for rim in rims),
+                            stroke_width(mask), mask)
+
+
+def _stroke_runs_out(labels: np.ndarray, touch: _BorderTouch, contact: int) -> bool:
     """Whether a component touching the border is a digit's strokes running out of the box.
 
     It touches one side only, along at most :data:`MAX_STROKE_BORDER_CONTACT` of it,
@@ -843,25 +895,47 @@ def _stroke_runs_out(labels: np.ndarray, label: int, stat: np.ndarray, contact: 
     corner.
     """
     h, w = labels.shape
-    if contact > MAX_STROKE_BORDER_CONTACT * min(h, w):
+    if contact > MAX_STROKE_BORDER_CONTACT * min(h, w) or len(touch.sides) != 1:
         return False
-    rims = [_rim(labels, side, 0) == label for side in range(4)]
-    sides = [side for side in range(4) if rims[side].any()]
-    if len(sides) != 1:
-        return False
-    longest = _longest_run(rims[sides[0]])
-    x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
-    bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
-    # NumPy, not cv2.compare: OpenCV fails on a one-pixel component's 1x1 crop.
-    mask = (labels[y:y + bh, x:x + bw] == label).astype(np.uint8) * 255
-    width = stroke_width(mask)
-    if longest <= BORDER_STROKE_FACTOR * width:
+    if touch.longest <= BORDER_STROKE_FACTOR * touch.width:
         return True
-    if longest > BORDER_CURVE_FACTOR * width:
+    if touch.longest > BORDER_CURVE_FACTOR * touch.width:
         return False
     # A round stroke grazing the border has split into strokes a little further in.
-    inside = _rim(labels, sides[0], int(round(2 * width))) == label
-    return bool(inside.any()) and _longest_run(inside) <= BORDER_STROKE_FACTOR * width
+    inside = _rim(labels, touch.sides[0], int(round(2 * touch.width))) == touch.label
+    return bool(inside.any()) and _longest_run(inside) <= BORDER_STROKE_FACTOR * touch.width
+
+
+def _digit_cut_by_border(touch: _BorderTouch, stat: np.ndarray, centroid: np.ndarray,
+                         contact: int, shape: tuple[int, int]) -> bool:
+    """Whether a component touching the border is a big digit that the border cuts.
+
+    A sheet held turned or tilted carries the end of a big digit's stroke across the
+    border, along more than the stroke is wide (which :func:`_stroke_runs_out` asks), so
+    that the whole digit was dropped. Such a digit still touches one side only, along at
+    most :data:`CUT_DIGIT_MAX_CONTACT` of it and at most :data:`CUT_DIGIT_RUN_FACTOR`
+    stroke widths at a stretch; it spans at least :data:`CUT_DIGIT_MIN_SPAN` of the box
+    both ways, is strokes rather than a filled region (:data:`CUT_DIGIT_FILL` of its
+    bounding box) of an even width (:data:`CUT_DIGIT_WIDEST`), and has its centre of
+    mass near the box's centre (:data:`CUT_DIGIT_CENTRE`). A hand, the desk or an object
+    reaching in has its mass near the side it comes from; a shadow's or the desk's
+    region fills its box; an object's outline joined to it holds a wider blob.
+    """
+    h, w = shape
+    bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+    fill = stat[cv2.CC_STAT_AREA] / float(bw * bh)
+    off_centre = np.hypot((centroid[0] - w / 2) / w, (centroid[1] - h / 2) / h)
+    if not (len(touch.sides) == 1 and contact <= CUT_DIGIT_MAX_CONTACT * min(h, w)
+            and touch.longest <= CUT_DIGIT_RUN_FACTOR * touch.width
+            and bw >= CUT_DIGIT_MIN_SPAN * w and bh >= CUT_DIGIT_MIN_SPAN * h
+            and CUT_DIGIT_FILL[0] <= fill <= CUT_DIGIT_FILL[1]
+            and off_centre <= CUT_DIGIT_CENTRE):
+        return False
+    # Its widest point: twice the largest distance from its ink to its edge (the box's
+    # border counts as an edge).
+    framed = cv2.copyMakeBorder(touch.mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    widest = 2.0 * float(cv2.distanceTransform(framed, cv2.DIST_L2, 3).max())
+    return widest <= CUT_DIGIT_WIDEST * touch.width
 
 
 def _rim(labels: np.ndarray, side: int, depth: int) -> np.ndarray:
