@@ -770,11 +770,15 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     if ignore_border_ink:
         rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
         contact = np.bincount(rim, minlength=count)[1:]
+        # Beyond this contact, or touching two sides or more, neither rule below keeps it.
+        most = max(MAX_STROKE_BORDER_CONTACT, CUT_DIGIT_MAX_CONTACT) * min(h, w)
         for index in np.flatnonzero(allowed & (contact > MAX_BORDER_CONTACT * min(h, w))):
-            touch = _BorderTouch.of(labels, index + 1, stats[index])
-            allowed[index] = (_stroke_runs_out(labels, touch, int(contact[index]))
-                              or _digit_cut_by_border(touch, stats[index], centroids[index + 1],
-                                                      int(contact[index]), (h, w)))
+            touch = (_BorderTouch.of(labels, index + 1, stats[index])
+                     if contact[index] <= most else None)
+            allowed[index] = touch is not None and (
+                _stroke_runs_out(labels, touch, int(contact[index]))
+                or _digit_cut_by_border(touch, stats[index], centroids[index + 1],
+                                        int(contact[index]), (h, w)))
     if not allowed.any():
         return np.zeros_like(binary)
     ink = _labels_to_mask(labels, np.flatnonzero(allowed) + 1, count)
@@ -858,29 +862,34 @@ def _pieces(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, centroids: n
 
 
 class _BorderTouch(NamedTuple):
-    """How a component of a label image meets the border."""
+    """How a component of a label image that touches one side of it meets that side."""
 
     label: int
-    sides: list[int]
-    """The sides it touches (0 top, 1 bottom, 2 left, 3 right)."""
+    side: int
+    """The side it touches (0 top, 1 bottom, 2 left, 3 right)."""
     longest: int
-    """Its longest stretch along a side it touches, in pixels."""
+    """Its longest stretch along that side, in pixels."""
     width: float
     """Its stroke width (:func:`stroke_width`)."""
     mask: np.ndarray
     """Its uint8 0/255 mask, cropped to its bounding box."""
 
     @staticmethod
-    def of(labels: np.ndarray, label: int, stat: np.ndarray) -> '_BorderTouch':
-        """Measure component ``label`` (its connected-components ``stat`` row)."""
+    def of(labels: np.ndarray, label: int, stat: np.ndarray) -> '_BorderTouch | None':
+        """Measure component ``label`` (its connected-components ``stat`` row).
+
+        Returns None when it touches two sides or more (or none).
+        """
         rims = [_rim(labels, side, 0) == label for side in range(4)]
         sides = [side for side in range(4) if rims[side].any()]
+        if len(sides) != 1:
+            return None
         x, y = stat[cv2.CC_STAT_LEFT], stat[cv2.CC_STAT_TOP]
         bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
         # NumPy, not cv2.compare: OpenCV fails on a one-pixel component's 1x1 crop.
         mask = (labels[y:y + bh, x:x + bw] == label).astype(np.uint8) * 255
-        return _BorderTouch(label, sides, max(_longest_run(rim) for rim in rims),
-                            stroke_width(mask), mask)
+        return _BorderTouch(label, sides[0], _longest_run(rims[sides[0]]), stroke_width(mask),
+                            mask)
 
 
 def _stroke_runs_out(labels: np.ndarray, touch: _BorderTouch, contact: int) -> bool:
@@ -895,14 +904,14 @@ def _stroke_runs_out(labels: np.ndarray, touch: _BorderTouch, contact: int) -> b
     corner.
     """
     h, w = labels.shape
-    if contact > MAX_STROKE_BORDER_CONTACT * min(h, w) or len(touch.sides) != 1:
+    if contact > MAX_STROKE_BORDER_CONTACT * min(h, w):
         return False
     if touch.longest <= BORDER_STROKE_FACTOR * touch.width:
         return True
     if touch.longest > BORDER_CURVE_FACTOR * touch.width:
         return False
     # A round stroke grazing the border has split into strokes a little further in.
-    inside = _rim(labels, touch.sides[0], int(round(2 * touch.width))) == touch.label
+    inside = _rim(labels, touch.side, int(round(2 * touch.width))) == touch.label
     return bool(inside.any()) and _longest_run(inside) <= BORDER_STROKE_FACTOR * touch.width
 
 
@@ -925,7 +934,7 @@ def _digit_cut_by_border(touch: _BorderTouch, stat: np.ndarray, centroid: np.nda
     bw, bh = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
     fill = stat[cv2.CC_STAT_AREA] / float(bw * bh)
     off_centre = np.hypot((centroid[0] - w / 2) / w, (centroid[1] - h / 2) / h)
-    if not (len(touch.sides) == 1 and contact <= CUT_DIGIT_MAX_CONTACT * min(h, w)
+    if not (contact <= CUT_DIGIT_MAX_CONTACT * min(h, w)
             and touch.longest <= CUT_DIGIT_RUN_FACTOR * touch.width
             and bw >= CUT_DIGIT_MIN_SPAN * w and bh >= CUT_DIGIT_MIN_SPAN * h
             and CUT_DIGIT_FILL[0] <= fill <= CUT_DIGIT_FILL[1]
