@@ -2,7 +2,8 @@
 
 import cv2
 from digit_recognition.vision import preprocessing
-from image_test_utils import FRAME_H, FRAME_W, paper, render_digit, ROI_X, ROI_Y, sample_digits
+from image_test_utils import (correlation, FRAME_H, FRAME_W, paper, render_digit, ROI_X, ROI_Y,
+                              sample_digits)
 import numpy as np
 import pytest
 
@@ -233,3 +234,71 @@ def test_a_digit_with_a_few_specks_around_it_is_still_a_digit():
     for digit in DIGITS:
         frame = _grain(render_digit(paper(), digit, height=90), 6, seed=1)
         assert not preprocessing.preprocess(frame).is_empty
+
+
+def test_ruled_lines_left_over_beside_a_small_digit_are_not_clutter():
+    """Check: lines tilted past the ruled-line removal, clear of a small digit, leave it read.
+
+    They cross the box, so they are never taken for the digit; counted as ink elsewhere,
+    they outweighed a small thin digit and emptied its box. Without the digit the box is
+    still empty.
+    """
+    def ruled(frame: np.ndarray) -> np.ndarray:
+        for top in (10, 35, 150, 175):
+            cv2.line(frame, (ROI_X - 20, ROI_Y + top), (ROI_X + 220, ROI_Y + top + 12),
+                     (110, 120, 130), 2)
+        return frame
+
+    for index, digit in enumerate(DIGITS):
+        frame = ruled(render_digit(paper(), digit, height=60, stroke=-1))
+        result = preprocessing.preprocess(frame)
+        assert not result.is_empty, index
+        assert not result.digit_mask[:50].any() and not result.digit_mask[145:].any(), index
+    assert preprocessing.preprocess(ruled(paper())).is_empty
+
+
+def _pen_to_the_border(frame: np.ndarray) -> np.ndarray:
+    """Lay a green pen from the box's lower middle out of its right side, in place."""
+    cv2.line(frame, (ROI_X + 90, ROI_Y + 120), (ROI_X + 205, ROI_Y + 170), (40, 160, 40), 6)
+    return frame
+
+
+def test_a_pen_lying_across_a_bold_digit_to_the_border_is_cut_off():
+    """Check: a pen from inside a marker digit out of the box is cut off the digit.
+
+    Joined to the digit it made one component with it, which the border rule dropped or
+    which kept the pen as a long tail. The digit is now read as without the pen. A digit
+    that is one straight stroke is left as it was (the next test).
+    """
+    cut = 0
+    for index, digit in enumerate(DIGITS):
+        frame = render_digit(paper(), digit, height=110, center=(ROI_X + 95, ROI_Y + 90),
+                             stroke=5)
+        alone = preprocessing.preprocess(frame.copy())
+        if preprocessing._is_straight(alone.digit_mask)[0]:
+            continue
+        with_pen = preprocessing.preprocess(_pen_to_the_border(frame))
+        assert not with_pen.is_empty, index
+        assert not with_pen.digit_mask[:, 175:].any(), index
+        assert correlation(with_pen.model_input, alone.model_input) > 0.9, index
+        cut += 1
+    assert cut >= 8
+
+
+@pytest.mark.parametrize('shape', ['bar', 'oval'])
+def test_an_object_with_a_pen_to_the_border_is_not_cut_into_a_digit(shape):
+    """Check: a cut that would leave a straight or a filled shape is not made.
+
+    A green bar or a teal oval lying in the box, a pen across it to the border: alone,
+    either is read as a "1". Bar and pen stay one component, whatever the other rules
+    make of it.
+    """
+    frame = paper()
+    if shape == 'bar':
+        cv2.rectangle(frame, (ROI_X + 80, ROI_Y + 30), (ROI_X + 105, ROI_Y + 150),
+                      (60, 150, 90), -1)
+    else:
+        cv2.ellipse(frame, (ROI_X + 95, ROI_Y + 100), (18, 50), 15, 0, 360, (110, 110, 40), -1)
+    assert not preprocessing.preprocess(frame.copy()).is_empty
+    result = preprocessing.preprocess(_pen_to_the_border(frame))
+    assert result.is_empty or result.digit_mask[:, 175:].any()

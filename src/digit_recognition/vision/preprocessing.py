@@ -17,9 +17,10 @@ The pipeline, applied to a region of interest (ROI) of the frame:
 4. keep the digit: the connected component that is largest and most central plus
    the significant components close to it (a stroke broken in two still counts);
    ink reaching in from the border is not the digit, unless it is a single stroke
-   running out of one side (a big or bold digit); what is left is not a digit either
-   when it is one straight stroke touching the border or what is not the sheet (an
-   edge or a pen reaching in, which would be a perfect "1" once scaled);
+   running out of one side (a big or bold digit); a pen lying across a bold digit and
+   out of the box is cut off it first (:func:`_cut_off_pens`); what is left is not a
+   digit either when it is one straight stroke touching the border or what is not the
+   sheet (an edge or a pen reaching in, which would be a perfect "1" once scaled);
 5. decide whether the region is empty (too little contrast or ink, or too much);
 6. normalise like MNIST: crop to the ink's bounding box, bring very thin or
    marker-thick strokes towards MNIST's stroke width, scale into 20x20 keeping the
@@ -109,6 +110,23 @@ seeds 100-179, see doc/field-log.md)."""
 MAX_LINE_ASPECT = 0.25
 """Ink whose minimal enclosing rectangle is narrower than this fraction of its length is a
 straight stroke (see :func:`is_stroke_from_outside`)."""
+
+PEN_MIN_HALF_WIDTH = 5
+"""A straight stroke is cut off a component that reaches the box's border (see
+:func:`_cut_off_pens`) only when the component's boldest stroke is at least this many
+pixels from its edge (a marker stroke 10 px wide or more): a pen or a stick lying across
+a bold digit is then thinner than the digit's strokes, and an opening that keeps them
+takes it away. On a thin pen digit the two are alike, and nothing is cut."""
+
+PEN_OPENING = 0.375
+"""The disc of :func:`_cut_off_pens`' opening has this fraction of the component's mean
+stroke width as its radius: what is narrower than three quarters of the digit's typical
+stroke is taken away, its tails and joins mostly stay."""
+
+CUT_LEFT_MAX_SOLIDITY = 0.9
+"""What :func:`_cut_off_pens` leaves of a component must fill less than this fraction of
+its convex hull: a digit's strokes left by a cut filled 0.43-0.87 of it on the field sets
+(seeds 2026, 7, 11, 23 and 301-320), an oval object with a stick across it all of it."""
 
 FRAGMENT_GAP = 4
 """Ink components at most about this many pixels apart form one piece of the digit (see
@@ -751,7 +769,9 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     edge, the desk, a shadow, a hand or an object reach in from outside it. A bold
     stroke that runs out of one side along about its own width, or a round stroke
     grazing it, still counts (:func:`_stroke_runs_out`), and so does a big digit centred
-    in the box that the border cuts (:func:`_digit_cut_by_border`).
+    in the box that the border cuts (:func:`_digit_cut_by_border`); a straight stroke
+    much thinner than the bold digit it crosses, reaching the border, is cut off the
+    digit first (:func:`_cut_off_pens`: a pen or a stick lying across it).
 
     Returns:
         A uint8 0/255 mask (all zero when nothing is left).
@@ -761,15 +781,20 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
     count, labels, stats, centroids = _components_with_stats(binary)
     if count <= 1:
         return np.zeros_like(binary)
+    if ignore_border_ink:
+        contact = np.bincount(_rim_labels(labels), minlength=count)
+        cut = _cut_off_pens(binary, labels, stats, contact)
+        if cut is not None:
+            binary = cut
+            count, labels, stats, centroids = _components_with_stats(binary)
+            contact = np.bincount(_rim_labels(labels), minlength=count)
+        contact = contact[1:]
     stats = stats[1:]
     areas = stats[:, cv2.CC_STAT_AREA]
     bw = stats[:, cv2.CC_STAT_WIDTH]
     bh = stats[:, cv2.CC_STAT_HEIGHT]
-    # Leftover (e.g. slightly tilted) ruled lines: crossing the ROI, a few pixels thick.
-    allowed = ~(((bw >= 0.9 * w) & (areas <= 4 * bw)) | ((bh >= 0.9 * h) & (areas <= 4 * bh)))
+    allowed = ~_leftover_lines(stats, (h, w))
     if ignore_border_ink:
-        rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
-        contact = np.bincount(rim, minlength=count)[1:]
         # Beyond this contact, or touching two sides or more, neither rule below keeps it.
         most = max(MAX_STROKE_BORDER_CONTACT, CUT_DIGIT_MAX_CONTACT) * min(h, w)
         for index in np.flatnonzero(allowed & (contact > MAX_BORDER_CONTACT * min(h, w))):
@@ -812,6 +837,110 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
                 cv2.bitwise_and(cv2.compare(labels, int(index) + 1, cv2.CMP_EQ), ink)):
             keep[index] = False
     return cv2.bitwise_and(_labels_to_mask(labels, np.flatnonzero(keep) + 1, count), ink)
+
+
+def _rim_labels(labels: np.ndarray) -> np.ndarray:
+    """Return the labels along a label image's border (each border pixel once)."""
+    return np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+
+
+def _leftover_lines(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Return which components (rows of ``stats``) are ruled lines left over.
+
+    A slightly tilted line that :func:`remove_ruled_lines` did not take crosses the box
+    and is a few pixels thick (at most 4 pixels of ink per pixel of its length).
+    """
+    h, w = shape
+    areas = stats[:, cv2.CC_STAT_AREA]
+    bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    return ((bw >= 0.9 * w) & (areas <= 4 * bw)) | ((bh >= 0.9 * h) & (areas <= 4 * bh))
+
+
+def _is_straight(mask: np.ndarray) -> tuple[bool, float]:
+    """Return whether a non-empty 0/255 mask is one straight stroke, and its length.
+
+    Straight: its minimal enclosing rectangle is narrower than :data:`MAX_LINE_ASPECT`
+    of its length.
+    """
+    _, (width, height), _ = cv2.minAreaRect(cv2.findNonZero(mask))
+    return min(width, height) < MAX_LINE_ASPECT * max(width, height), max(width, height)
+
+
+def _solidity(mask: np.ndarray) -> float:
+    """Return the fraction of its convex hull that a non-empty 0/255 mask fills."""
+    hull = cv2.contourArea(cv2.convexHull(cv2.findNonZero(mask)))
+    return cv2.countNonZero(mask) / max(hull, 1.0)
+
+
+def _cut_off_pens(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray,
+                  contact: np.ndarray) -> np.ndarray | None:
+    """Cut off a pen, a stick or an edge lying across a bold digit and reaching the border.
+
+    Joined to the digit, it makes one component with it that the border rule drops, or
+    it stays part of the digit (a "1" with a long straight tail). In a component that
+    touches the box's border and whose boldest stroke is :data:`PEN_MIN_HALF_WIDTH`
+    pixels or more from its edge, an opening with a disc of :data:`PEN_OPENING` of its
+    mean stroke width as radius keeps the digit's strokes and takes away what is
+    thinner; each piece it takes away that touches the border, is straight
+    (:func:`_is_straight`) and at least twice that stroke width long is cut off. The
+    thin rims and ends the opening also takes stay. Nothing is cut when what would be
+    left is one straight stroke or a filled shape (:data:`CUT_LEFT_MAX_SOLIDITY`): a
+    bar, a stick or an oval object with a pen across it, read as a "1" once alone.
+
+    Args:
+        binary: uint8 0/255 ink mask.
+        labels: its 8-connected components' label image.
+        stats: their statistics (``cv2.connectedComponentsWithStats``, background first).
+        contact: per label (background first), its pixels on the border.
+
+    Returns:
+        The mask with those pieces removed, or None when nothing is cut.
+
+    """
+    h, w = binary.shape
+    out = None
+    for label in np.flatnonzero(contact[1:]) + 1:
+        x, y, bw, bh, area = stats[label]
+        # Too small or too narrow to hold a disc of radius PEN_MIN_HALF_WIDTH: skipped
+        # without measuring (most components on the border are specks).
+        if min(bw, bh) < 2 * PEN_MIN_HALF_WIDTH - 1 or area < 2 * PEN_MIN_HALF_WIDTH ** 2:
+            continue
+        # NumPy, not cv2.compare: OpenCV takes a crop of up to four pixels for a scalar.
+        component = np.where(labels[y:y + bh, x:x + bw] == label, 255, 0).astype(np.uint8)
+        framed = cv2.copyMakeBorder(component, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+        depth = cv2.distanceTransform(framed, cv2.DIST_L2, cv2.DIST_MASK_5)
+        half_width = cv2.minMaxLoc(depth)[1]
+        if half_width < PEN_MIN_HALF_WIDTH:
+            continue
+        # The opening with a disc, by distances (cv2.morphologyEx with the disc took up
+        # to 15 ms on a hand's or the desk's wide blob): what lies within its radius of
+        # a point at least that deep.
+        width = stroke_width(component)
+        radius = PEN_OPENING * width
+        deep = cv2.compare(depth, radius, cv2.CMP_LT)
+        opened = cv2.compare(cv2.distanceTransform(deep, cv2.DIST_L2, cv2.DIST_MASK_5),
+                             radius, cv2.CMP_LE)
+        thin = cv2.subtract(component, opened[1:-1, 1:-1])
+        pieces, piece_labels, piece_stats, _ = cv2.connectedComponentsWithStats(
+            thin, connectivity=8)
+        left = component
+        for piece in range(1, pieces):
+            px, py, pw, ph, _ = piece_stats[piece]
+            if not (x + px == 0 or y + py == 0 or x + px + pw == w or y + py + ph == h):
+                continue
+            mask = np.where(piece_labels == piece, 255, 0).astype(np.uint8)
+            straight, length = _is_straight(mask)
+            if straight and length >= 2 * width:
+                left = cv2.subtract(left, mask)
+        # What is left must be strokes: straight, it is a bar or a stick as much as a "1";
+        # filling its hull, an object, not a digit. Either is left as it was.
+        if left is component or not cv2.countNonZero(left) or _is_straight(left)[0] or (
+                _solidity(left) >= CUT_LEFT_MAX_SOLIDITY):
+            continue
+        if out is None:
+            out = binary.copy()
+        out[y:y + bh, x:x + bw][cv2.subtract(component, left) > 0] = 0
+    return out
 
 
 def _pieces(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, centroids: np.ndarray
@@ -984,10 +1113,7 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) 
     if not touches and outside is not None:
         near = cv2.dilate(outside, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
         touches = cv2.countNonZero(cv2.bitwise_and(mask, near)) > 0
-    if not touches:
-        return False
-    _, (width, height), _ = cv2.minAreaRect(cv2.findNonZero(mask))
-    return min(width, height) < MAX_LINE_ASPECT * max(width, height)
+    return touches and _is_straight(mask)[0]
 
 
 def clutter(ink: np.ndarray, digit: np.ndarray) -> float:
@@ -1006,6 +1132,22 @@ def clutter(ink: np.ndarray, digit: np.ndarray) -> float:
     near = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
     digit_ink = cv2.countNonZero(digit)
     return cv2.countNonZero(cv2.subtract(ink, near)) / digit_ink if digit_ink else 0.0
+
+
+def _without_leftover_lines(ink: np.ndarray) -> np.ndarray:
+    """Return the ink without ruled lines left over (:func:`_leftover_lines`).
+
+    :func:`select_digit` never takes them for the digit, and they are no clutter either:
+    a slightly tilted grid or ruling left after :func:`remove_ruled_lines` runs past a
+    small digit without making its box one of clutter (:func:`clutter`).
+    """
+    count, labels, stats, _ = _components_with_stats(ink)
+    lines = _leftover_lines(stats, ink.shape)
+    lines[0] = False
+    if not lines.any():
+        return ink
+    return cv2.bitwise_and(ink, cv2.bitwise_not(_labels_to_mask(labels, np.flatnonzero(lines),
+                                                                count)))
 
 
 def _labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.ndarray:
@@ -1154,7 +1296,8 @@ def _find_digit(binary: np.ndarray, config: PreprocessConfig, box: RegionOfInter
 
     The steps of :func:`preprocess` after thresholding: ruled lines removed, the digit
     chosen, then rejected when too little or too much ink, too small, a stroke reaching
-    in from outside, or one piece of clutter among more.
+    in from outside, or one piece of clutter among more (ruled lines left over are not
+    clutter).
     """
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
@@ -1167,6 +1310,7 @@ def _find_digit(binary: np.ndarray, config: PreprocessConfig, box: RegionOfInter
         return None
     if config.ignore_border_ink and is_stroke_from_outside(digit, outside):
         return None
-    if config.max_clutter > 0 and clutter(cleaned, digit) > config.max_clutter:
+    if config.max_clutter > 0 and clutter(cleaned, digit) > config.max_clutter and clutter(
+            _without_leftover_lines(cleaned), digit) > config.max_clutter:
         return None
     return digit
