@@ -644,7 +644,7 @@ def _fill_stroke_holes(ink: np.ndarray, gray: np.ndarray, paper: np.ndarray,
         dark, cv2.bitwise_not(ink))), connectivity=8)
     fill = np.zeros(count, bool)
     fill[labels[cv2.bitwise_and(core, cv2.dilate(ink, None)) > 0]] = True
-    fill[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    fill[_rim_labels(labels)] = False
     fill[0] = False
     if not fill.any():
         return ink
