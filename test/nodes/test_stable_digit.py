@@ -14,10 +14,11 @@ from digit_interfaces.srv import ReadDigit
 from digit_recognition.nodes.classifier_node import ClassifierNode
 from digit_recognition.nodes.qos import LATCHED_QOS, PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
-from digit_recognition.vision.batching import DEFAULT_MIN_CONFIDENCE
+from digit_recognition.vision.batching import (
+    DEFAULT_MIN_CONFIDENCE, DEFAULT_PRESENT_DIGIT_MARGIN, PRESENT_MAX_NO_DIGIT)
 from digit_recognition.vision.demo_frames import load_sample
 from digit_recognition.vision.inference import load_model
-from digit_recognition.vision.model_contract import to_model_batch
+from digit_recognition.vision.model_contract import NO_DIGIT_CLASS, to_model_batch
 import numpy as np
 import pytest
 import rclpy
@@ -25,7 +26,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from ros_test_utils import spin_until, wait_for_subscribers
+from ros_test_utils import set_parameters, spin_until, wait_for_subscribers
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -50,6 +51,24 @@ def digit_images():
     assert len(chosen) == 4, f'the model reads only {sorted(chosen)} of 1, 2, 3, 7'
     chosen[BLANK] = np.zeros_like(images[0])
     return chosen
+
+
+@pytest.fixture(scope='module')
+def sure_but_unsure_which():
+    """Return ``(label, 28x28 uint8)`` of a sample digit the model is unsure of.
+
+    The shipped model reads it right and is sure that a digit is there, with a confidence
+    between ``min_confidence - present_digit_margin`` and ``min_confidence`` (defaults).
+    """
+    images, labels = load_sample()
+    probabilities = load_model(None, 'tflite').predict_proba(to_model_batch(images))
+    low = DEFAULT_MIN_CONFIDENCE - DEFAULT_PRESENT_DIGIT_MARGIN
+    for image, label, p in zip(images, labels, probabilities):
+        best = int(np.argmax(p[:NO_DIGIT_CLASS]))
+        if (best == label and p[NO_DIGIT_CLASS] <= PRESENT_MAX_NO_DIGIT
+                and low <= p[best] < DEFAULT_MIN_CONFIDENCE):
+            return best, image
+    pytest.fail('no sample digit is read right, surely a digit, below min_confidence')
 
 
 class ClassifierRig:
@@ -137,6 +156,31 @@ def test_a_late_subscriber_gets_the_current_stable_digit(rig, ros_context):
     assert [r.digit for r in received] == [1]
     assert received[0].header == rig.stable[-1].header
     late.destroy_node()
+
+
+def test_a_digit_surely_there_is_read_below_min_confidence_and_becomes_stable(
+        ros_context, digit_images, sure_but_unsure_which):
+    """present_digit_margin: the prediction and stable_digit give the digit; 0 turns it off."""
+    label, image = sure_but_unsure_which
+    rig = ClassifierRig(ros_context, {**digit_images, 'unsure': image})
+    try:
+        predictions = [rig.show('unsure') for _ in range(STABLE_COUNT)]
+        assert [p.digit for p in predictions] == [label] * STABLE_COUNT
+        assert all(p.confidence < DEFAULT_MIN_CONFIDENCE for p in predictions)
+        assert spin_until(rig.executor, lambda: rig.stable)
+        assert [s.digit for s in rig.stable] == [label]
+        refused = set_parameters(rig.executor, rig.driver, 'classifier',
+                                 {'present_digit_margin': 1.5})
+        assert not refused[0].successful
+        assert rig.classifier.params['present_digit_margin'] == DEFAULT_PRESENT_DIGIT_MARGIN
+        assert set_parameters(rig.executor, rig.driver, 'classifier',
+                              {'present_digit_margin': 0.0})[0].successful
+        assert [rig.show('unsure').digit for _ in range(STABLE_COUNT)] == [
+            NO_DIGIT] * STABLE_COUNT
+        assert spin_until(rig.executor, lambda: len(rig.stable) == 2)
+        assert rig.stable[-1].digit == NO_DIGIT
+    finally:
+        rig.close()
 
 
 def call_read_digit(rig, request, show_next):

@@ -7,49 +7,45 @@ from digit_recognition.vision.stability import StabilityFilter, StableReadings
 import pytest
 
 
-def stable_changes(filter_, predictions):
-    """Feed ``(digit, confidence)`` pairs; return the stable readings as they change."""
-    return [update.reading for update in
-            (filter_.update(digit, confidence) for digit, confidence in predictions)
-            if update.changed]
+def stable_changes(filter_, digits):
+    """Feed predictions' digits; return the stable readings as they change."""
+    return [update.reading for update in map(filter_.update, digits) if update.changed]
 
 
 def test_a_reading_becomes_stable_after_stable_count_agreeing_predictions():
-    filter_ = StabilityFilter(stable_count=3, min_confidence=0.5)
-    assert stable_changes(filter_, [(7, 0.9), (7, 0.9)]) == []
+    filter_ = StabilityFilter(stable_count=3)
+    assert stable_changes(filter_, [7, 7]) == []
     assert filter_.stable is None
-    assert stable_changes(filter_, [(7, 0.9)]) == [7]
-    assert stable_changes(filter_, [(7, 0.9)] * 5) == []  # only changes are reported
+    assert stable_changes(filter_, [7]) == [7]
+    assert stable_changes(filter_, [7] * 5) == []  # only changes are reported
     assert filter_.stable == 7
 
 
 def test_stray_predictions_do_not_change_the_stable_reading():
     filter_ = StabilityFilter(stable_count=3)
-    sequence = [(4, 1.0)] * 3 + [(9, 1.0), (4, 1.0), (NO_DIGIT, 0.1), (4, 1.0), (9, 1.0),
-                                 (9, 1.0)]
+    sequence = [4] * 3 + [9, 4, NO_DIGIT, 4, 9, 9]
     assert stable_changes(filter_, sequence) == [4]
-    assert stable_changes(filter_, [(9, 1.0)]) == [9]
+    assert stable_changes(filter_, [9]) == [9]
 
 
-def test_blanks_and_unsure_digits_are_no_digit_readings():
-    filter_ = StabilityFilter(stable_count=2, min_confidence=0.6)
-    sequence = [(3, 0.9), (3, 0.9), (NO_DIGIT, 0.2), (3, 0.55), (5, 0.9), (5, 0.9),
-                (NO_DIGIT, 0.0), (NO_DIGIT, 0.0)]
+def test_no_digit_is_a_reading_too():
+    filter_ = StabilityFilter(stable_count=2)
+    sequence = [3, 3, NO_DIGIT, NO_DIGIT, 5, 5, NO_DIGIT, 3, NO_DIGIT, NO_DIGIT]
     assert stable_changes(filter_, sequence) == [3, NO_DIGIT, 5, NO_DIGIT]
 
 
 def test_confirmed_marks_every_prediction_that_agrees_with_a_full_run():
     filter_ = StabilityFilter(stable_count=2)
-    updates = [filter_.update(digit, 1.0) for digit in (1, 1, 1, 2, 1)]
+    updates = [filter_.update(digit) for digit in (1, 1, 1, 2, 1)]
     assert [u.confirmed for u in updates] == [False, True, True, False, False]
     assert [u.changed for u in updates] == [False, True, False, False, False]
 
 
 def test_stable_count_can_change_and_the_current_run_counts():
     filter_ = StabilityFilter(stable_count=5)
-    assert stable_changes(filter_, [(6, 1.0)] * 3) == []
+    assert stable_changes(filter_, [6] * 3) == []
     filter_.set_stable_count(3)
-    assert stable_changes(filter_, [(6, 1.0)]) == [6]
+    assert stable_changes(filter_, [6]) == [6]
     with pytest.raises(ValueError, match='stable_count'):
         filter_.set_stable_count(0)
     with pytest.raises(ValueError, match='stable_count'):
@@ -58,8 +54,7 @@ def test_stable_count_can_change_and_the_current_run_counts():
 
 def test_stable_count_one_follows_every_change():
     filter_ = StabilityFilter(stable_count=1)
-    assert stable_changes(filter_, [(1, 1.0), (1, 1.0), (2, 1.0), (NO_DIGIT, 0.0)]) == [
-        1, 2, NO_DIGIT]
+    assert stable_changes(filter_, [1, 1, 2, NO_DIGIT]) == [1, 2, NO_DIGIT]
 
 
 def test_a_waiter_gets_the_first_acceptable_reading_confirmed_after_its_call():

@@ -37,7 +37,7 @@ from digit_recognition.nodes.ros_image import image_msg_to_array, ImageFormatErr
 from digit_recognition.vision import digit_input
 from digit_recognition.vision.batching import (
     BatchEntry, CombinedPrediction, DEFAULT_MAX_BATCH_AGE_S, DEFAULT_MIN_CONFIDENCE,
-    FrameBatcher, predict_batch)
+    DEFAULT_PRESENT_DIGIT_MARGIN, FrameBatcher, predict_batch, PRESENT_MAX_NO_DIGIT)
 from digit_recognition.vision.health import age_text, FlowMonitor, HealthReport
 from digit_recognition.vision.inference import BACKENDS, load_model, ModelLoadError
 from digit_recognition.vision.model_contract import INPUT_SIDE
@@ -60,6 +60,10 @@ PARAMETERS: List[ParameterSpec] = [
                   'stamps', 0.0, 3600.0),
     ParameterSpec('min_confidence', DEFAULT_MIN_CONFIDENCE,
                   'below this combined confidence the prediction is "no digit"', 0.0, 1.0),
+    ParameterSpec('present_digit_margin', DEFAULT_PRESENT_DIGIT_MARGIN,
+                  'how far below min_confidence a digit may score when the model is sure a '
+                  f'digit is there ("no digit" at most {PRESENT_MAX_NO_DIGIT}); 0: never',
+                  0.0, 1.0),
     ParameterSpec('image_qos', 'auto', 'QoS of the digit_input subscription; auto: '
                   'RELIABLE unless a publisher offers only BEST_EFFORT',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
@@ -93,8 +97,7 @@ class ClassifierNode(Node):
             f'loaded {self.model.backend} model {self.model.path} in '
             f'{(time.perf_counter() - started) * 1000.0:.0f} ms')
         self._batcher = FrameBatcher(self.params['batch_size'], self.params['max_batch_age'])
-        self._stability = StabilityFilter(self.params['stable_count'],
-                                          self.params['min_confidence'])
+        self._stability = StabilityFilter(self.params['stable_count'])
         self.params.on_change(self._on_parameters_changed)
         self._publisher = GuardedPublisher(self, DigitPrediction, 'prediction', PREDICTION_QOS)
         self._stable_publisher = GuardedPublisher(self, DigitPrediction, 'stable_digit',
@@ -121,7 +124,6 @@ class ClassifierNode(Node):
     def _on_parameters_changed(self, names: List[str]) -> None:
         self._batcher.max_age_s = self.params['max_batch_age']
         self._stability.set_stable_count(self.params['stable_count'])
-        self._stability.min_confidence = self.params['min_confidence']
         if 'batch_size' in names:
             batch = self._batcher.set_batch_size(self.params['batch_size'])
             if batch:
@@ -170,7 +172,8 @@ class ClassifierNode(Node):
 
     def _predict_and_publish(self, batch: List[BatchEntry]) -> None:
         started = time.perf_counter()
-        combined = predict_batch(batch, self.model.predict_proba, self.params['min_confidence'])
+        combined = predict_batch(batch, self.model.predict_proba, self.params['min_confidence'],
+                                 self.params['present_digit_margin'])
         self.flow.worked(time.perf_counter() - started)
         message = prediction_message(combined, batch[-1].header)
         if self._publisher.publish(message):
@@ -181,7 +184,7 @@ class ClassifierNode(Node):
         self._update_stable_digit(message)
 
     def _update_stable_digit(self, prediction: DigitPrediction) -> None:
-        update = self._stability.update(prediction.digit, prediction.confidence)
+        update = self._stability.update(prediction.digit)
         if not update.confirmed:
             return
         stable = DigitPrediction(header=prediction.header, digit=update.reading,

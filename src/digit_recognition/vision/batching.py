@@ -27,6 +27,17 @@ DEFAULT_MIN_CONFIDENCE = 0.9
 accuracy-vs-coverage curve (``make field``): the most digit frames read right with at
 most 1 % of blank and no-paper frames read as a digit."""
 
+DEFAULT_PRESENT_DIGIT_MARGIN = 0.2
+"""Default of how far below ``min_confidence`` a digit's confidence may be when the model
+is sure that a digit is there (:data:`PRESENT_MAX_NO_DIGIT`): the doubt is then only
+which digit it is, never whether one is there (field set: see ``make field`` and the
+README's *Choosing min_confidence*)."""
+
+PRESENT_MAX_NO_DIGIT = 0.003
+"""Largest mean "no digit" probability at which the model counts as sure that a digit is
+there. A false digit, the worst error a robot can act on, needs "no digit" to be likely;
+on 40,000 blank and no-paper field frames none scored this low with a digit under 0.90."""
+
 
 DEFAULT_MAX_BATCH_AGE_S = 0.0
 """Default batch age limit: 0, automatic (:class:`FrameBatcher`)."""
@@ -243,8 +254,8 @@ def _check_size(batch_size: int) -> int:
 
 
 def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
-                          min_confidence: float = DEFAULT_MIN_CONFIDENCE
-                          ) -> CombinedPrediction:
+                          min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                          present_digit_margin: float = 0.0) -> CombinedPrediction:
     """Combine the per-frame softmax outputs of one batch into one prediction.
 
     The combined probabilities are the mean of the softmax outputs of the non-empty
@@ -252,15 +263,20 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
     the highest mean probability of a digit (0 when all frames are empty). The result
     is ``NO_DIGIT`` when more than half of the frames are empty, when "no digit" is
     more likely than the best digit, or when the confidence is below
-    ``min_confidence``. The ten digit probabilities are returned normalised to sum to
-    1 (the digit's distribution given that there is one), so ``DigitPrediction``'s
-    ten-element ``probabilities`` keep their meaning.
+    ``min_confidence``, unless the model is sure that a digit is there ("no digit" at
+    most :data:`PRESENT_MAX_NO_DIGIT`) and the confidence is at least
+    ``min_confidence - present_digit_margin``. The ten digit probabilities are returned
+    normalised to sum to 1 (the digit's distribution given that there is one), so
+    ``DigitPrediction``'s ten-element ``probabilities`` keep their meaning.
 
     Args:
         probabilities: ``(N, 11)`` model outputs, one row per frame (digits 0-9, then
             "no digit"); ``(N, 10)`` for a model without "no digit".
         empty_mask: ``(N,)`` booleans, True where the frame was empty.
         min_confidence: minimal confidence for reporting a digit.
+        present_digit_margin: how far below ``min_confidence`` the confidence may be
+            when the model is sure that a digit is there (a model without "no digit"
+            never is); 0: never.
 
     Returns:
         The :class:`CombinedPrediction` with ``frame_count == N``.
@@ -292,20 +308,27 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
     digit_total = digits.sum()
     given_digit = digits / digit_total if digit_total > 0 else digits
     mostly_empty = 2 * int(empty.sum()) > count
-    rejected = mostly_empty or confidence < min_confidence or confidence <= no_digit
+    sure_of_digit = (mean.size > NUM_CLASSES and no_digit <= PRESENT_MAX_NO_DIGIT
+                     and confidence >= min_confidence - present_digit_margin)
+    rejected = mostly_empty or confidence <= no_digit or (
+        confidence < min_confidence and not sure_of_digit)
     return CombinedPrediction(NO_DIGIT if rejected else best, confidence,
                               given_digit.astype(np.float32), count, no_digit)
 
 
 def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray | None,
-                             empty_mask: Any, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+                             empty_mask: Any, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                             present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
                              ) -> CombinedPrediction:
     """Combine a batch's outputs as :func:`combine_probabilities`, with a second look.
 
     When the first inputs give no digit, the second looks (the preprocessor's inputs at
     a lower ink threshold) are combined the same way, and their digit is the answer if
     they give one: faint parts of strokes, under glare or a shadow or in pencil, are
-    then part of the digit. Either way a digit needs ``min_confidence``.
+    then part of the digit. A digit at ``min_confidence`` comes first, from the first
+    inputs or else the second looks; only when neither gives one may a digit the model
+    is sure is there be reported below it (``present_digit_margin``), again the first
+    inputs' before the second looks'.
 
     Args:
         probabilities: ``(N, 11)`` model outputs of the first inputs.
@@ -313,21 +336,29 @@ def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray 
             repeating its row of ``probabilities``; None: no frame has one.
         empty_mask: ``(N,)`` booleans, True where the frame was empty.
         min_confidence: minimal confidence for reporting a digit.
+        present_digit_margin: see :func:`combine_probabilities`.
 
     Returns:
-        The :class:`CombinedPrediction`: the second look's when it gives a digit and
-        the first does not, else the first's.
+        The first :class:`CombinedPrediction` in that order that gives a digit, else the
+        first inputs' at ``min_confidence``.
 
     """
-    first = combine_probabilities(probabilities, empty_mask, min_confidence)
-    if first.digit != NO_DIGIT or second_look is None:
-        return first
-    second = combine_probabilities(second_look, empty_mask, min_confidence)
-    return second if second.digit != NO_DIGIT else first
+    looks = [probabilities] if second_look is None else [probabilities, second_look]
+    first = None
+    for margin in (0.0, present_digit_margin) if present_digit_margin > 0 else (0.0,):
+        for outputs in looks:
+            combined = combine_probabilities(outputs, empty_mask, min_confidence, margin)
+            if combined.digit != NO_DIGIT:
+                return combined
+            if first is None:
+                first = combined
+    return first
 
 
 def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.ndarray],
-                  min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> CombinedPrediction:
+                  min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                  present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
+                  ) -> CombinedPrediction:
     """Run the model once on a batch's non-empty frames and combine the results.
 
     When they give no digit and some frames have a second look, the model runs once
@@ -339,9 +370,10 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
             probabilities; not called when every frame is empty. uint8 entries are
             scaled to [0, 1] first (:func:`~.model_contract.to_model_batch`).
         min_confidence: see :func:`combine_probabilities`.
+        present_digit_margin: see :func:`combine_probabilities`.
 
     Returns:
-        The :class:`CombinedPrediction` of the batch.
+        The :class:`CombinedPrediction` of the batch (:func:`combine_with_second_look`).
 
     """
     empty = np.array([e.is_empty or e.model_input is None for e in batch], bool)
@@ -350,11 +382,12 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
         # Per entry, so uint8 (0-255) and float ([0, 1]) inputs may even be mixed.
         probs = _predict_rows(probs, [e.model_input for e in batch], ~empty, predict)
     first = combine_probabilities(probs, empty, min_confidence)
-    looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
-    if first.digit != NO_DIGIT or not looks.any():
+    if first.digit != NO_DIGIT:
         return first
-    second = _predict_rows(probs, [e.second_look for e in batch], looks, predict)
-    return combine_with_second_look(probs, second, empty, min_confidence)
+    looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
+    second = (_predict_rows(probs, [e.second_look for e in batch], looks, predict)
+              if looks.any() else None)
+    return combine_with_second_look(probs, second, empty, min_confidence, present_digit_margin)
 
 
 def _predict_rows(probs: np.ndarray, images: list, rows: np.ndarray,

@@ -13,8 +13,6 @@ import threading
 import time
 from typing import Callable, Generic, Optional, TypeVar
 
-from digit_recognition.vision.batching import NO_DIGIT
-
 DEFAULT_STABLE_COUNT = 3
 """Consecutive agreeing predictions that make a reading stable."""
 
@@ -24,8 +22,7 @@ class StabilityUpdate:
     """What one prediction did to the stable reading."""
 
     reading: int
-    """The prediction's reading: its digit, or ``NO_DIGIT`` (also for a digit below
-    ``min_confidence``)."""
+    """The prediction's reading: its digit, or ``NO_DIGIT``."""
     confirmed: bool
     """True when the last ``stable_count`` predictions, this one included, agree on
     ``reading``: this prediction confirms the stable reading."""
@@ -36,14 +33,15 @@ class StabilityUpdate:
 class StabilityFilter:
     """Consecutive-count debouncer of digit readings.
 
-    A prediction's reading is its digit when it is a digit with ``confidence >=
-    min_confidence``, else ``NO_DIGIT``. A reading becomes stable when ``stable_count``
-    consecutive predictions have it; it then stays stable until another reading
-    becomes stable (a single stray prediction changes nothing).
+    A prediction's reading is its digit, ``NO_DIGIT`` included: whether a batch shows a
+    digit is decided once, where its prediction is made
+    (:func:`~digit_recognition.vision.batching.combine_probabilities`). A reading
+    becomes stable when ``stable_count`` consecutive predictions have it; it then stays
+    stable until another reading becomes stable (a single stray prediction changes
+    nothing).
     """
 
-    def __init__(self, stable_count: int = DEFAULT_STABLE_COUNT,
-                 min_confidence: float = 0.0) -> None:
+    def __init__(self, stable_count: int = DEFAULT_STABLE_COUNT) -> None:
         """Start with no stable reading.
 
         Raises:
@@ -51,7 +49,6 @@ class StabilityFilter:
 
         """
         self._stable_count = _check_count(stable_count)
-        self.min_confidence = float(min_confidence)
         self._candidate: Optional[int] = None
         self._run = 0
         self.stable: Optional[int] = None
@@ -71,15 +68,9 @@ class StabilityFilter:
         """
         self._stable_count = _check_count(stable_count)
 
-    def reading_of(self, digit: int, confidence: float) -> int:
-        """Return the reading of one prediction (its digit, or ``NO_DIGIT``)."""
-        if digit == NO_DIGIT or confidence < self.min_confidence:
-            return NO_DIGIT
-        return int(digit)
-
-    def update(self, digit: int, confidence: float) -> StabilityUpdate:
-        """Take one prediction in stream order and say what it did."""
-        reading = self.reading_of(digit, confidence)
+    def update(self, digit: int) -> StabilityUpdate:
+        """Take one prediction's digit (or ``NO_DIGIT``) in stream order; say what it did."""
+        reading = int(digit)
         if reading == self._candidate:
             self._run += 1
         else:
