@@ -3,7 +3,8 @@
 import json
 
 from digit_recognition.tools import field, field_scenes, field_writers
-from digit_recognition.vision.batching import DEFAULT_MIN_CONFIDENCE, NO_DIGIT
+from digit_recognition.vision.batching import (
+    DEFAULT_MIN_CONFIDENCE, DEFAULT_PRESENT_DIGIT_MARGIN, NO_DIGIT)
 from digit_recognition.vision.preprocessing import preprocess, RegionOfInterest
 import numpy as np
 import pytest
@@ -182,6 +183,22 @@ def test_summary_rates_each_instrument_within_its_condition():
     assert '| hard/pencil | 2 | 50.0 % |' in field.format_tables(summary)
 
 
+def test_summary_reads_sure_digits_below_min_confidence_and_counts_other_digits():
+    """Check: present_digit_margin decides the answers; a digit read as another is counted."""
+    sure_seven = [0.0, 0.2] + [0.0] * 5 + [0.7999, 0.0, 0.0, 0.0001]   # "no digit" 0.0001
+    unsure_seven = [0.0, 0.1] + [0.0] * 5 + [0.8, 0.0, 0.0, 0.1]        # "no digit" 0.1
+    results = [_result(7, sure_seven), _result(1, sure_seven), _result(7, unsure_seven)]
+    with_margin = field.summarise(results, 0.9, 0.2)
+    assert with_margin['conditions']['clean'] == {'frames': 3, 'correct': pytest.approx(1 / 3)}
+    assert with_margin['digits_read_as_another'] == 1
+    without = field.summarise(results, 0.9, 0.0)
+    assert without['conditions']['clean']['correct'] == 0.0
+    assert without['digits_read_as_another'] == 0
+    assert 'Digit frames read as another digit: 1.' in field.format_tables(with_margin)
+    assert field.coverage_curve(results, np.array([0.9]), 0.2)['coverage'] == [
+        pytest.approx(2 / 3)]
+
+
 def test_field_frames_say_what_the_digit_is_written_with():
     """Check: hard-tier digit frames carry an instrument of the tier; negatives none."""
     instruments = {field.field_frame(_first_index('hard') + i).instrument for i in range(12)}
@@ -213,6 +230,7 @@ def test_make_field_writes_tables_curve_and_errors(tmp_path):
     summary = json.loads((out / 'field.json').read_text())
     assert summary['frames'] == 40
     assert summary['min_confidence'] == DEFAULT_MIN_CONFIDENCE
+    assert summary['present_digit_margin'] == DEFAULT_PRESENT_DIGIT_MARGIN
     assert 0.0 <= summary['expected_calibration_error'] <= 1.0
     assert (out / 'coverage.png').read_bytes()[:4] == b'\x89PNG'
     tables = (out / 'field.md').read_text()

@@ -30,7 +30,7 @@ import cv2
 from digit_recognition.tools import field_scenes, field_writers
 from digit_recognition.vision import demo_frames
 from digit_recognition.vision.batching import (
-    combine_with_second_look, DEFAULT_MIN_CONFIDENCE, NO_DIGIT)
+    combine_with_second_look, DEFAULT_MIN_CONFIDENCE, DEFAULT_PRESENT_DIGIT_MARGIN, NO_DIGIT)
 from digit_recognition.vision.inference import BACKENDS, load_model
 from digit_recognition.vision.model_contract import INPUT_SIDE, NUM_CLASSES
 from digit_recognition.vision.preprocessing import (
@@ -271,7 +271,8 @@ class FrameResult:
 
 def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int = FIELD_SEED,
              limit: int | None = None, keep_errors: int = 48,
-             min_confidence: float = DEFAULT_MIN_CONFIDENCE
+             min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+             present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
              ) -> tuple[list[FrameResult], list[np.ndarray]]:
     """Run the field set through the product; returns per-frame results and error tiles."""
     model = load_model(model_path, backend)
@@ -291,20 +292,24 @@ def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int =
         result = FrameResult(item.condition, item.kind, item.writer, item.label,
                              not pre.is_empty, probs, item.instrument, second)
         results.append(result)
-        answer = answer_of(result, min_confidence)
+        answer = answer_of(result, min_confidence, present_digit_margin)
         if answer[0] != item.label and len(tiles) < keep_errors:
             tiles.append(_error_tile(item, pre, answer))
     return results, tiles
 
 
-def answer_of(result: FrameResult, min_confidence: float) -> tuple[int, float]:
-    """Return the product's ``(digit, confidence)`` for one frame at ``min_confidence``."""
+def answer_of(result: FrameResult, min_confidence: float,
+              present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN) -> tuple[int, float]:
+    """Return the product's ``(digit, confidence)`` for one frame.
+
+    The classifier's rule: :func:`~digit_recognition.vision.batching.combine_with_second_look`.
+    """
     if not result.reached_model:
         return NO_DIGIT, 0.0
     second = result.second_look_probabilities
     combined = combine_with_second_look(
         result.probabilities[np.newaxis], None if second is None else second[np.newaxis],
-        [False], min_confidence)
+        [False], min_confidence, present_digit_margin)
     return combined.digit, combined.confidence
 
 
@@ -324,11 +329,13 @@ def _error_tile(item: FieldFrame, pre, answer: tuple[int, float]) -> np.ndarray:
     return tile
 
 
-def correct_rate(results: Sequence[FrameResult], min_confidence: float) -> float:
+def correct_rate(results: Sequence[FrameResult], min_confidence: float,
+                 present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN) -> float:
     """Share of frames answered right (the digit, or "no digit" on negatives)."""
     if not results:
         return float('nan')
-    return float(np.mean([answer_of(r, min_confidence)[0] == r.label for r in results]))
+    return float(np.mean([answer_of(r, min_confidence, present_digit_margin)[0] == r.label
+                          for r in results]))
 
 
 def expected_calibration_error(results: Sequence[FrameResult], bins: int = 10) -> float:
@@ -357,15 +364,19 @@ def expected_calibration_error(results: Sequence[FrameResult], bins: int = 10) -
     return float(ece)
 
 
-def coverage_curve(results: Sequence[FrameResult],
-                   thresholds: np.ndarray) -> dict[str, list[float]]:
-    """Accuracy vs coverage on digit frames and false-digit rate on negatives."""
+def coverage_curve(results: Sequence[FrameResult], thresholds: np.ndarray,
+                   present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
+                   ) -> dict[str, list[float]]:
+    """Accuracy vs coverage on digit frames and false-digit rate on negatives.
+
+    ``min_confidence`` takes each of ``thresholds``; ``present_digit_margin`` stays.
+    """
     digits = [r for r in results if r.label != NO_DIGIT]
     negatives = [r for r in results if r.label == NO_DIGIT]
     curve: dict[str, list[float]] = {'threshold': [], 'coverage': [], 'accuracy_answered': [],
                                      'correct': [], 'false_digit_rate': []}
     for t in thresholds:
-        answers = [answer_of(r, float(t))[0] for r in digits]
+        answers = [answer_of(r, float(t), present_digit_margin)[0] for r in digits]
         answered = [a != NO_DIGIT for a in answers]
         right = [a == r.label for a, r in zip(answers, digits, strict=True)]
         curve['threshold'].append(float(t))
@@ -374,7 +385,8 @@ def coverage_curve(results: Sequence[FrameResult],
             float(np.sum(right) / max(1, np.sum(answered))) if digits else float('nan'))
         curve['correct'].append(float(np.mean(right)) if digits else float('nan'))
         curve['false_digit_rate'].append(
-            float(np.mean([answer_of(r, float(t))[0] != NO_DIGIT for r in negatives]))
+            float(np.mean([answer_of(r, float(t), present_digit_margin)[0] != NO_DIGIT
+                           for r in negatives]))
             if negatives else float('nan'))
     return curve
 
@@ -412,13 +424,14 @@ def _plot_curve(curve: dict[str, list[float]], chosen: float, path: Path) -> Non
 
 
 def _rates_by(results: Sequence[FrameResult], key_of: Callable[[FrameResult], str | None],
-              min_confidence: float) -> dict[str, dict]:
+              min_confidence: float, present_digit_margin: float) -> dict[str, dict]:
     """Frames and rate answered right per group, groups sorted by name.
 
     Args:
         results: the frames' results.
         key_of: a result's group, or None to leave the result out.
         min_confidence: the threshold the answers are made at.
+        present_digit_margin: the classifier's parameter of that name.
 
     """
     groups: dict[str, list[FrameResult]] = {}
@@ -426,33 +439,43 @@ def _rates_by(results: Sequence[FrameResult], key_of: Callable[[FrameResult], st
         key = key_of(r)
         if key is not None:
             groups.setdefault(key, []).append(r)
-    return {key: {'frames': len(rs), 'correct': correct_rate(rs, min_confidence)}
+    return {key: {'frames': len(rs),
+                  'correct': correct_rate(rs, min_confidence, present_digit_margin)}
             for key, rs in sorted(groups.items())}
 
 
-def summarise(results: Sequence[FrameResult], min_confidence: float) -> dict:
+def summarise(results: Sequence[FrameResult], min_confidence: float,
+              present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN) -> dict:
     """Tables of the field results at ``min_confidence``, as a JSON-ready dict."""
+    def rate(chosen: Sequence[FrameResult]) -> float:
+        return correct_rate(chosen, min_confidence, present_digit_margin)
+
     by_condition = {}
     for condition, _ in CONDITIONS:
         chosen = [r for r in results if r.condition == condition]
-        by_condition[condition] = {'frames': len(chosen),
-                                   'correct': correct_rate(chosen, min_confidence)}
-    kinds = _rates_by(results, lambda r: f'{r.condition}/{r.kind}', min_confidence)
+        by_condition[condition] = {'frames': len(chosen), 'correct': rate(chosen)}
+    kinds = _rates_by(results, lambda r: f'{r.condition}/{r.kind}', min_confidence,
+                      present_digit_margin)
     # Per writing instrument within each condition: faint pencil is the hard tier's
     # biggest single source of misses.
     instruments = _rates_by(
         results, lambda r: None if r.instrument == '-' else f'{r.condition}/{r.instrument}',
-        min_confidence)
+        min_confidence, present_digit_margin)
     writers = {}
     for writer in ('synthetic', 'hershey', 'mnist'):
         chosen = [r for r in results if r.writer == writer]
-        writers[writer] = {'frames': len(chosen), 'correct': correct_rate(chosen, min_confidence)}
-    negatives = [r for r in results if r.condition in NEGATIVE_CONDITIONS]
-    false_digits = [r for r in negatives if answer_of(r, min_confidence)[0] != NO_DIGIT]
-    return {'min_confidence': min_confidence, 'frames': len(results),
-            'conditions': by_condition, 'kinds': kinds, 'instruments': instruments,
-            'writers': writers,
-            'false_digits_on_negatives': len(false_digits),
+        writers[writer] = {'frames': len(chosen), 'correct': rate(chosen)}
+    answers = [answer_of(r, min_confidence, present_digit_margin)[0] for r in results]
+    false_digits = sum(a != NO_DIGIT for a, r in zip(answers, results, strict=True)
+                       if r.condition in NEGATIVE_CONDITIONS)
+    # A digit read as another one: the price of reading more digits below min_confidence.
+    other_digits = sum(a not in (NO_DIGIT, r.label) for a, r in zip(answers, results, strict=True)
+                       if r.label != NO_DIGIT)
+    return {'min_confidence': min_confidence, 'present_digit_margin': present_digit_margin,
+            'frames': len(results), 'conditions': by_condition, 'kinds': kinds,
+            'instruments': instruments, 'writers': writers,
+            'false_digits_on_negatives': false_digits,
+            'digits_read_as_another': other_digits,
             'expected_calibration_error': expected_calibration_error(results)}
 
 
@@ -475,7 +498,8 @@ def _rate_table(group: str, rate: str, rows: dict[str, dict]) -> list[str]:
 
 def format_tables(summary: dict) -> str:
     """Markdown tables of a :func:`summarise` result."""
-    lines = [f"min_confidence {summary['min_confidence']:.2f}; "
+    lines = [f"min_confidence {summary['min_confidence']:.2f}, present_digit_margin "
+             f"{summary['present_digit_margin']:.2f}; "
              f"{summary['frames']} frames; expected calibration error "
              f"{summary['expected_calibration_error']:.3f}", '',
              '| condition | frames | answered right |', '| --- | --- | --- |']
@@ -488,7 +512,8 @@ def format_tables(summary: dict) -> str:
         key: row for key, row in summary['writers'].items() if row['frames']})
     lines += ['', f"False digits on the {summary['conditions']['blank']['frames']} blank and "
               f"{summary['conditions']['no_paper']['frames']} no-paper frames: "
-              f"{summary['false_digits_on_negatives']}."]
+              f"{summary['false_digits_on_negatives']}.",
+              f"Digit frames read as another digit: {summary['digits_read_as_another']}."]
     return '\n'.join(lines) + '\n'
 
 
@@ -503,6 +528,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help='evaluate a random subset of N frames (quick look)')
     parser.add_argument('--min-confidence', type=float, default=DEFAULT_MIN_CONFIDENCE,
                         help="threshold the tables are made at (default: the classifier's)")
+    parser.add_argument('--present-digit-margin', type=float,
+                        default=DEFAULT_PRESENT_DIGIT_MARGIN,
+                        help='how far below it a digit the model is sure is there may score '
+                             "(default: the classifier's; 0: never)")
     parser.add_argument('--max-false-digit-rate', type=float, default=0.01,
                         help='false-digit rate on negatives allowed when suggesting a '
                              'min_confidence from the curve')
@@ -517,11 +546,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results, tiles = evaluate(args.backend, args.model, args.seed, args.limit,
-                              min_confidence=args.min_confidence)
+                              min_confidence=args.min_confidence,
+                              present_digit_margin=args.present_digit_margin)
     thresholds = np.round(np.arange(0.0, 1.0001, 0.05), 2)
-    curve = coverage_curve(results, thresholds)
+    curve = coverage_curve(results, thresholds, args.present_digit_margin)
     suggested = choose_min_confidence(curve, args.max_false_digit_rate)
-    summary = summarise(results, args.min_confidence)
+    summary = summarise(results, args.min_confidence, args.present_digit_margin)
     summary['suggested_min_confidence'] = suggested
     summary['curve'] = curve
     tables = format_tables(summary)
