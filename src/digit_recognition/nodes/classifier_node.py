@@ -5,8 +5,9 @@ second look below it, :mod:`digit_recognition.vision.digit_input`; an all-black 
 input means the region held no digit). Every ``batch_size`` frames it runs the model
 once on the non-empty ones, averages their class probabilities
 (:func:`digit_recognition.vision.batching.combine_probabilities`; when they give no
-digit, the same for the second looks) and publishes one ``DigitPrediction`` on
-``prediction`` with the header of the newest frame. A batch
+digit at ``min_confidence``, the same for the second looks, and then both again down to
+``min_confidence - present_digit_margin`` where the model is sure a digit is there) and
+publishes one ``DigitPrediction`` on ``prediction`` with the header of the newest frame. A batch
 never holds a frame older than ``max_batch_age`` seconds of frame time before its
 newest one (0, the default: ``batch_size + 2`` frame periods measured from the header
 stamps): after a pause (camera paused, file ended, a stalled pipeline) the frames
