@@ -235,3 +235,24 @@ def test_make_field_writes_tables_curve_and_errors(tmp_path):
     assert (out / 'coverage.png').read_bytes()[:4] == b'\x89PNG'
     tables = (out / 'field.md').read_text()
     assert '| blank (answered "no digit") |' in tables and '| condition / ink |' in tables
+
+
+def test_summary_rates_each_digit_within_its_condition():
+    """Check: the per-digit table has a row per digit condition and a column per digit."""
+    one = [0.0, 1.0] + [0.0] * 9
+    seven_read_as_one = one
+    results = [field.FrameResult('hard', 'plain', 'hershey', 1, True, np.array(one)),
+               field.FrameResult('hard', 'plain', 'hershey', 7, True, np.array(seven_read_as_one)),
+               field.FrameResult('hard', 'grid', 'hershey', 7, False, np.zeros(0)),
+               field.FrameResult('clean', 'plain', 'hershey', 1, True, np.array(one)),
+               field.FrameResult('blank', 'plain', '-', NO_DIGIT, False, np.zeros(0))]
+    summary = field.summarise(results, DEFAULT_MIN_CONFIDENCE)
+    assert summary['digits'] == {
+        'clean/1': {'frames': 1, 'correct': 1.0},
+        'hard/1': {'frames': 1, 'correct': 1.0},
+        'hard/7': {'frames': 2, 'correct': 0.0}}
+    table = field.format_tables(summary)
+    assert '| read right | "0" | "1" | "2" |' in table
+    assert '| clean | - | 100 % | - |' in table
+    assert '| hard | - | 100 % | - | - | - | - | - | 0 % | - | - |' in table
+    assert '| blank |' not in table

@@ -461,6 +461,12 @@ def summarise(results: Sequence[FrameResult], min_confidence: float,
     instruments = _rates_by(
         results, lambda r: None if r.instrument == '-' else f'{r.condition}/{r.instrument}',
         min_confidence, present_digit_margin)
+    # Per digit within each condition: a digit's writer is fixed by the set's layout
+    # (odd digits are Hershey fonts outside `mnist`), and the hard tier's misses gather on
+    # a few digits.
+    digits = _rates_by(
+        results, lambda r: None if r.label == NO_DIGIT else f'{r.condition}/{r.label}',
+        min_confidence, present_digit_margin)
     writers = {}
     for writer in ('synthetic', 'hershey', 'mnist'):
         chosen = [r for r in results if r.writer == writer]
@@ -473,7 +479,7 @@ def summarise(results: Sequence[FrameResult], min_confidence: float,
                        if r.label != NO_DIGIT)
     return {'min_confidence': min_confidence, 'present_digit_margin': present_digit_margin,
             'frames': len(results), 'conditions': by_condition, 'kinds': kinds,
-            'instruments': instruments, 'writers': writers,
+            'instruments': instruments, 'digits': digits, 'writers': writers,
             'false_digits_on_negatives': false_digits,
             'digits_read_as_another': other_digits,
             'expected_calibration_error': expected_calibration_error(results)}
@@ -496,6 +502,21 @@ def _rate_table(group: str, rate: str, rows: dict[str, dict]) -> list[str]:
         for key, row in rows.items()]
 
 
+def _digit_table(rows: dict[str, dict]) -> list[str]:
+    """Lines of a markdown table of the per-digit rates: a row per condition, a digit a column."""
+    conditions = [c for c, _ in CONDITIONS if c not in NEGATIVE_CONDITIONS
+                  and any(key.startswith(f'{c}/') for key in rows)]
+    if not conditions:
+        return []
+    lines = ['', '| read right | ' + ' | '.join(f'"{d}"' for d in range(NUM_CLASSES)) + ' |',
+             '| --- |' + ' --- |' * NUM_CLASSES]
+    for condition in conditions:
+        cells = [rows.get(f'{condition}/{d}') for d in range(NUM_CLASSES)]
+        lines.append(f'| {condition} | ' + ' | '.join(
+            '-' if cell is None else f"{100 * cell['correct']:.0f} %" for cell in cells) + ' |')
+    return lines
+
+
 def format_tables(summary: dict) -> str:
     """Markdown tables of a :func:`summarise` result."""
     lines = [f"min_confidence {summary['min_confidence']:.2f}, present_digit_margin "
@@ -508,6 +529,7 @@ def format_tables(summary: dict) -> str:
         lines.append(f"| {condition}{what} | {row['frames']} | {100 * row['correct']:.1f} % |")
     lines += _rate_table('condition / kind', 'answered right', summary['kinds'])
     lines += _rate_table('condition / ink', 'read right', summary['instruments'])
+    lines += _digit_table(summary['digits'])
     lines += _rate_table('writer', 'read right', {
         key: row for key, row in summary['writers'].items() if row['frames']})
     lines += ['', f"False digits on the {summary['conditions']['blank']['frames']} blank and "
