@@ -167,8 +167,8 @@ def _result(label: int, probs: list[float]) -> field.FrameResult:
                              np.array(probs, np.float32))
 
 
-def test_summary_rates_each_instrument_within_its_condition():
-    """Check: the per-ink table counts digit frames by condition and instrument only."""
+def test_summary_rates_each_instrument_and_digit_within_its_condition():
+    """Check: the per-ink and per-digit tables count digit frames within their condition."""
     one = [0.0, 1.0] + [0.0] * 9
     results = [field.FrameResult('hard', 'plain', 'synthetic', 1, True, np.array(one), 'pencil'),
                field.FrameResult('hard', 'grid', 'hershey', 2, True, np.array(one), 'pencil'),
@@ -180,7 +180,16 @@ def test_summary_rates_each_instrument_within_its_condition():
         'clean/red': {'frames': 1, 'correct': 1.0},
         'hard/pencil': {'frames': 2, 'correct': 0.5},
         'hard/red': {'frames': 1, 'correct': 1.0}}
-    assert '| hard/pencil | 2 | 50.0 % |' in field.format_tables(summary)
+    assert summary['digits'] == {
+        'clean/1': {'frames': 1, 'correct': 1.0},
+        'hard/1': {'frames': 2, 'correct': 1.0},
+        'hard/2': {'frames': 1, 'correct': 0.0}}
+    table = field.format_tables(summary)
+    assert '| hard/pencil | 2 | 50.0 % |' in table
+    assert '| read right | "0" | "1" | "2" | "3" |' in table
+    assert '| clean | - | 100 % | - | - |' in table
+    assert '| hard | - | 100 % | 0 % | - | - | - | - | - | - | - |' in table
+    assert '| blank |' not in table
 
 
 def test_summary_reads_sure_digits_below_min_confidence_and_counts_other_digits():
@@ -235,24 +244,3 @@ def test_make_field_writes_tables_curve_and_errors(tmp_path):
     assert (out / 'coverage.png').read_bytes()[:4] == b'\x89PNG'
     tables = (out / 'field.md').read_text()
     assert '| blank (answered "no digit") |' in tables and '| condition / ink |' in tables
-
-
-def test_summary_rates_each_digit_within_its_condition():
-    """Check: the per-digit table has a row per digit condition and a column per digit."""
-    one = [0.0, 1.0] + [0.0] * 9
-    seven_read_as_one = one
-    results = [field.FrameResult('hard', 'plain', 'hershey', 1, True, np.array(one)),
-               field.FrameResult('hard', 'plain', 'hershey', 7, True, np.array(seven_read_as_one)),
-               field.FrameResult('hard', 'grid', 'hershey', 7, False, np.zeros(0)),
-               field.FrameResult('clean', 'plain', 'hershey', 1, True, np.array(one)),
-               field.FrameResult('blank', 'plain', '-', NO_DIGIT, False, np.zeros(0))]
-    summary = field.summarise(results, DEFAULT_MIN_CONFIDENCE)
-    assert summary['digits'] == {
-        'clean/1': {'frames': 1, 'correct': 1.0},
-        'hard/1': {'frames': 1, 'correct': 1.0},
-        'hard/7': {'frames': 2, 'correct': 0.0}}
-    table = field.format_tables(summary)
-    assert '| read right | "0" | "1" | "2" |' in table
-    assert '| clean | - | 100 % | - |' in table
-    assert '| hard | - | 100 % | - | - | - | - | - | 0 % | - | - |' in table
-    assert '| blank |' not in table
