@@ -319,7 +319,8 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
                               given_digit.astype(np.float32), count, no_digit)
 
 
-def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray | None,
+def combine_with_second_look(probabilities: np.ndarray,
+                             second_look: np.ndarray | Callable[[], np.ndarray | None] | None,
                              empty_mask: Any, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                              present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
                              ) -> CombinedPrediction:
@@ -336,7 +337,9 @@ def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray 
     Args:
         probabilities: ``(N, 11)`` model outputs of the first inputs.
         second_look: ``(N, 11)`` outputs of the second looks, a frame without one
-            repeating its row of ``probabilities``; None: no frame has one.
+            repeating its row of ``probabilities``; None: no frame has one. A callable
+            returning them (or None) is called only when the first inputs give no digit
+            at ``min_confidence``, so that the model runs on second looks only then.
         empty_mask: ``(N,)`` booleans, True where the frame was empty.
         min_confidence: minimal confidence for reporting a digit.
         present_digit_margin: see :func:`combine_probabilities`.
@@ -346,15 +349,19 @@ def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray 
         first inputs' at ``min_confidence``.
 
     """
-    looks = [probabilities] if second_look is None else [probabilities, second_look]
-    first = None
-    for margin in (0.0, present_digit_margin) if present_digit_margin > 0 else (0.0,):
-        for outputs in looks:
-            combined = combine_probabilities(outputs, empty_mask, min_confidence, margin)
-            if combined.digit != NO_DIGIT:
-                return combined
-            if first is None:
-                first = combined
+    first = combine_probabilities(probabilities, empty_mask, min_confidence)
+    if first.digit != NO_DIGIT:
+        return first
+    if callable(second_look):
+        second_look = second_look()
+    tries = [] if second_look is None else [(second_look, 0.0)]
+    if present_digit_margin > 0:
+        tries += [(outputs, present_digit_margin) for outputs in (
+            [probabilities] if second_look is None else [probabilities, second_look])]
+    for outputs, margin in tries:
+        combined = combine_probabilities(outputs, empty_mask, min_confidence, margin)
+        if combined.digit != NO_DIGIT:
+            return combined
     return first
 
 
@@ -384,13 +391,14 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
     if (~empty).any():
         # Per entry, so uint8 (0-255) and float ([0, 1]) inputs may even be mixed.
         probs = _predict_rows(probs, [e.model_input for e in batch], ~empty, predict)
-    first = combine_probabilities(probs, empty, min_confidence)
-    if first.digit != NO_DIGIT:
-        return first
     looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
-    second = (_predict_rows(probs, [e.second_look for e in batch], looks, predict)
-              if looks.any() else None)
-    return combine_with_second_look(probs, second, empty, min_confidence, present_digit_margin)
+
+    def second_looks() -> np.ndarray | None:
+        return (_predict_rows(probs, [e.second_look for e in batch], looks, predict)
+                if looks.any() else None)
+
+    return combine_with_second_look(probs, second_looks, empty, min_confidence,
+                                    present_digit_margin)
 
 
 def _predict_rows(probs: np.ndarray, images: list, rows: np.ndarray,
