@@ -94,6 +94,18 @@ def test_combine_takes_the_second_look_only_when_the_first_gives_no_digit():
     # min_confidence holds for the second look too.
     assert combine_with_second_look(np.stack([unsure]), np.stack([_row(7, 0.85)]),
                                     [False], min_confidence=0.9).digit == NO_DIGIT
+    # Given as a callable, the second looks are asked for only when the first gives none.
+    asked = []
+
+    def second_looks():
+        asked.append(True)
+        return np.stack([confident])
+
+    assert combine_with_second_look(first, second_looks, [False]).digit == 7
+    assert asked == []
+    assert combine_with_second_look(np.stack([unsure]), second_looks, [False]).digit == 7
+    assert asked == [True]
+    assert combine_with_second_look(np.stack([unsure]), lambda: None, [False]).digit == NO_DIGIT
 
 
 def _image(row: int) -> np.ndarray:
