@@ -354,10 +354,10 @@ def combine_with_second_look(probabilities: np.ndarray,
         return first
     if callable(second_look):
         second_look = second_look()
-    tries = [] if second_look is None else [(second_look, 0.0)]
+    looks = [probabilities] if second_look is None else [probabilities, second_look]
+    tries = [(look, 0.0) for look in looks[1:]]
     if present_digit_margin > 0:
-        tries += [(outputs, present_digit_margin) for outputs in (
-            [probabilities] if second_look is None else [probabilities, second_look])]
+        tries += [(look, present_digit_margin) for look in looks]
     for outputs, margin in tries:
         combined = combine_probabilities(outputs, empty_mask, min_confidence, margin)
         if combined.digit != NO_DIGIT:
@@ -391,9 +391,9 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
     if (~empty).any():
         # Per entry, so uint8 (0-255) and float ([0, 1]) inputs may even be mixed.
         probs = _predict_rows(probs, [e.model_input for e in batch], ~empty, predict)
-    looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
 
     def second_looks() -> np.ndarray | None:
+        looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
         return (_predict_rows(probs, [e.second_look for e in batch], looks, predict)
                 if looks.any() else None)
 
