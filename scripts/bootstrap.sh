@@ -103,6 +103,22 @@ else
     echo "$wanted" > "$stamp"
 fi
 
+# The handwriting fonts that `make field` draws its `fonts` row from
+# (fonts/package.json, digit_recognition.tools.handwriting_fonts), from the npm registry
+# at the versions of fonts/package-lock.json. The nodes do not need them: without npm
+# (a robot) this says so and goes on.
+fonts_stamp="fonts/node_modules/.digit-fonts-stamp"
+fonts_wanted=$(sha256sum fonts/package-lock.json | cut -d' ' -f1)
+if [ -f "$fonts_stamp" ] && [ "$(cat "$fonts_stamp")" = "$fonts_wanted" ]; then
+    say "handwriting fonts up to date (fonts/node_modules)"
+elif command -v npm > /dev/null; then
+    say "installing the handwriting fonts with npm ci (fonts/node_modules)"
+    npm ci --prefix fonts --no-audit --no-fund --loglevel=error > /dev/null
+    echo "$fonts_wanted" > "$fonts_stamp"
+else
+    say "npm not found: handwriting fonts not installed (make field needs them)"
+fi
+
 say "building digit_interfaces and digit_recognition with colcon"
 # shellcheck disable=SC1091
 . "$venv/bin/activate"

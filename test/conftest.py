@@ -1,7 +1,7 @@
-"""Shared fixtures: ROS isolation, an rclpy context per test, the MNIST files.
+"""Shared fixtures: ROS isolation, an rclpy context per test, the MNIST files, the fonts.
 
-Tests that need MNIST or TensorFlow skip with the reason where those are missing (a
-Jetson with LiteRT only, ``colcon test`` without the data), except where
+Tests that need MNIST, the handwriting fonts or TensorFlow skip with the reason where
+those are missing (a Jetson with LiteRT only, ``colcon test`` without the data), except where
 ``DIGIT_REQUIRE_TEST_DATA`` is set (CI): there a missing piece is a failure.
 """
 
@@ -76,3 +76,20 @@ def mnist_dir() -> Path:
         if (path / 't10k-images-idx3-ubyte.gz').is_file():
             return path
     _missing('MNIST files not found; set DIGIT_MNIST_DIR to the folder of the IDX files')
+
+
+@pytest.fixture(scope='session')
+def handwriting_fonts_dir() -> Path:
+    """Folder of the handwriting fonts that ``scripts/bootstrap.sh`` installs with npm.
+
+    ``DIGIT_FONTS_DIR`` when set, else the repository's ``fonts/node_modules/@fontsource``.
+    """
+    from digit_recognition.tools import handwriting_fonts
+
+    path = Path(os.environ.get('DIGIT_FONTS_DIR')
+                or REPO_ROOT / handwriting_fonts.DEFAULT_FONTS_DIR)
+    missing = handwriting_fonts.missing_fonts(directory=path)
+    if missing:
+        _missing(f'handwriting fonts not installed in {path} ({len(missing)} missing; '
+                 'scripts/bootstrap.sh installs them with npm)')
+    return path

@@ -29,11 +29,11 @@ def test_field_frames_are_reproducible_and_distinct():
     assert not np.array_equal(first.frame, field.field_frame(5, seed=1).frame)
 
 
-def test_field_set_holds_the_conditions_with_their_labels():
-    """Check: 1,350 frames; negatives carry NO_DIGIT, digit frames their digit."""
-    assert field.field_size() == 1350
+def test_field_set_holds_the_conditions_with_their_labels(handwriting_fonts_dir):
+    """Check: 1,890 frames; negatives carry NO_DIGIT, digit frames their digit."""
+    assert field.field_size() == 1890
     for condition, _ in field.CONDITIONS:
-        item = field.field_frame(_first_index(condition) + 3)
+        item = field.field_frame(_first_index(condition) + 3, fonts_dir=handwriting_fonts_dir)
         assert item.condition == condition
         if condition in field.NEGATIVE_CONDITIONS:
             assert item.label == NO_DIGIT and item.writer == '-'
@@ -232,10 +232,11 @@ def test_choose_min_confidence_respects_the_false_digit_limit():
     assert field.choose_min_confidence(curve, 0.0) == 0.9
 
 
-def test_make_field_writes_tables_curve_and_errors(tmp_path):
+def test_make_field_writes_tables_curve_and_errors(tmp_path, handwriting_fonts_dir):
     """Check: the command writes its files; negatives are read with the shipped model."""
     out = tmp_path / 'field'
-    assert field.main(['--limit', '40', '--output-dir', str(out)]) == 0
+    assert field.main(['--limit', '40', '--output-dir', str(out),
+                       '--fonts-dir', str(handwriting_fonts_dir)]) == 0
     summary = json.loads((out / 'field.json').read_text())
     assert summary['frames'] == 40
     assert summary['min_confidence'] == DEFAULT_MIN_CONFIDENCE

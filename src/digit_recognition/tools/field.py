@@ -4,8 +4,11 @@ The field set imitates what a new user shows the camera (see
 :mod:`~digit_recognition.tools.field_scenes`): digits by writers that are not in
 MNIST (:mod:`~digit_recognition.tools.field_writers`: synthetic writers kept out of
 training, and Hershey fonts never trained on) in clean, realistic and hard
-conditions; small digits; MNIST *test* digits; blank sheets of every kind; and
-scenes where the box shows no paper. Every frame goes through the product's own
+conditions; small digits; MNIST *test* digits; blank sheets of every kind;
+scenes where the box shows no paper; and digits in people's handwriting from
+handwriting fonts never trained on
+(:mod:`~digit_recognition.tools.handwriting_fonts`, installed with npm by
+``scripts/bootstrap.sh``). Every frame goes through the product's own
 :func:`~digit_recognition.vision.preprocessing.preprocess`, model and
 :func:`~digit_recognition.vision.batching.combine_with_second_look`, one frame per
 prediction (stricter than the classifier's batches of several frames).
@@ -27,7 +30,7 @@ import sys
 import time
 
 import cv2
-from digit_recognition.tools import field_scenes, field_writers
+from digit_recognition.tools import field_scenes, field_writers, handwriting_fonts
 from digit_recognition.vision import demo_frames
 from digit_recognition.vision.batching import (
     combine_with_second_look, DEFAULT_MIN_CONFIDENCE, DEFAULT_PRESENT_DIGIT_MARGIN, NO_DIGIT)
@@ -41,8 +44,10 @@ FIELD_SEED = 2026
 """Seed of the field set: the same seed gives the same frames."""
 
 CONDITIONS = (('clean', 300), ('realistic', 300), ('hard', 300), ('blank', 150),
-              ('mnist', 100), ('small', 100), ('no_paper', 100))
-"""The field set's conditions and their frame counts (1,350 frames)."""
+              ('mnist', 100), ('small', 100), ('no_paper', 100), ('fonts', 540))
+"""The field set's conditions and their frame counts (1,890 frames). ``fonts`` came
+last, so that the frames before it stayed as they were: each handwriting font writes
+each digit once, in realistic conditions."""
 
 EVALUATION_WRITERS = 60
 """Synthetic writers evaluated on (seeds from ``FIRST_EVALUATION_WRITER`` on)."""
@@ -58,7 +63,7 @@ class FieldFrame:
     kind: str
     """Paper kind, blank kind or no-paper kind."""
     writer: str
-    """``synthetic``, ``hershey``, ``mnist`` or ``-`` (no digit)."""
+    """``synthetic``, ``hershey``, ``mnist``, ``font`` or ``-`` (no digit)."""
     label: int
     """The digit shown, or ``NO_DIGIT``."""
     frame: np.ndarray
@@ -67,8 +72,12 @@ class FieldFrame:
 
 
 def field_frame(index: int, seed: int = FIELD_SEED, width: int = 640,
-                height: int = 480) -> FieldFrame:
-    """Render frame ``index`` of the field set (independent of the other frames)."""
+                height: int = 480, fonts_dir: str | None = None) -> FieldFrame:
+    """Render frame ``index`` of the field set (independent of the other frames).
+
+    ``fonts_dir``: the handwriting fonts' folder (see
+    :func:`~digit_recognition.tools.handwriting_fonts.fonts_dir`).
+    """
     position = index
     condition = ''
     for condition, count in CONDITIONS:  # noqa: B007 - the loop finds the condition.
@@ -78,7 +87,7 @@ def field_frame(index: int, seed: int = FIELD_SEED, width: int = 640,
     else:
         raise IndexError(f'the field set has {field_size()} frames')
     rng = np.random.default_rng((seed, index))
-    spec, writer, label = _field_spec(condition, position, rng)
+    spec, writer, label = _field_spec(condition, position, rng, fonts_dir)
     scene = field_scenes.render_scene(spec, rng, width, height)
     kind = spec.no_paper or spec.paper
     return FieldFrame(condition, kind, writer, label, scene.frame, scene.instrument or '-')
@@ -92,8 +101,8 @@ def field_size() -> int:
 _MNIST_SAMPLE: tuple | None = None
 
 
-def _field_spec(condition: str, position: int,
-                rng: np.random.Generator) -> tuple[field_scenes.SceneSpec, str, int]:
+def _field_spec(condition: str, position: int, rng: np.random.Generator,
+                fonts_dir: str | None = None) -> tuple[field_scenes.SceneSpec, str, int]:
     global _MNIST_SAMPLE
     spec = field_scenes.SceneSpec()
     if condition == 'blank':
@@ -120,6 +129,16 @@ def _field_spec(condition: str, position: int,
         image = images[choices[int(rng.integers(len(choices)))]]
         spec.ink = field_writers.mnist_digit(image, height, rng)
         return spec, 'mnist', label
+    if condition == 'fonts':
+        fonts = handwriting_fonts.FONTS
+        path = handwriting_fonts.font_file(fonts[(position // 10) % len(fonts)], fonts_dir)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f'{path} is not installed: scripts/bootstrap.sh installs the handwriting '
+                'fonts with npm (or set DIGIT_FONTS_DIR)')
+        spec.paper = field_scenes.PAPER_KINDS[int(rng.integers(len(field_scenes.PAPER_KINDS)))]
+        spec.ink = handwriting_fonts.handwriting_digit(label, height, path, rng)
+        return spec, 'font', label
     if position % 2 == 0:
         writer = field_writers.StrokeWriter(
             field_writers.FIRST_EVALUATION_WRITER + int(rng.integers(EVALUATION_WRITERS)))
@@ -272,8 +291,8 @@ class FrameResult:
 def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int = FIELD_SEED,
              limit: int | None = None, keep_errors: int = 48,
              min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-             present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
-             ) -> tuple[list[FrameResult], list[np.ndarray]]:
+             present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN,
+             fonts_dir: str | None = None) -> tuple[list[FrameResult], list[np.ndarray]]:
     """Run the field set through the product; returns per-frame results and error tiles."""
     model = load_model(model_path, backend)
     results, tiles = [], []
@@ -281,7 +300,7 @@ def evaluate(backend: str = 'tflite', model_path: str | None = None, seed: int =
     order = np.random.default_rng(seed).permutation(field_size())[:total] if limit else range(
         total)
     for index in order:
-        item = field_frame(int(index), seed)
+        item = field_frame(int(index), seed, fonts_dir=fonts_dir)
         pre = preprocess(item.frame)
         probs = np.zeros(0, np.float32)
         second = None
@@ -468,7 +487,7 @@ def summarise(results: Sequence[FrameResult], min_confidence: float,
         results, lambda r: None if r.label == NO_DIGIT else f'{r.condition}/{r.label}',
         min_confidence, present_digit_margin)
     writers = {}
-    for writer in ('synthetic', 'hershey', 'mnist'):
+    for writer in ('synthetic', 'hershey', 'mnist', 'font'):
         chosen = [r for r in results if r.writer == writer]
         writers[writer] = {'frames': len(chosen), 'correct': rate(chosen)}
     answers = [answer_of(r, min_confidence, present_digit_margin)[0] for r in results]
@@ -557,6 +576,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--max-false-digit-rate', type=float, default=0.01,
                         help='false-digit rate on negatives allowed when suggesting a '
                              'min_confidence from the curve')
+    parser.add_argument('--fonts-dir', default=None,
+                        help='folder of the @fontsource handwriting fonts (default: '
+                             '$DIGIT_FONTS_DIR or ' + handwriting_fonts.DEFAULT_FONTS_DIR + ')')
     parser.add_argument('--output-dir', default='out/field')
     return parser.parse_args(argv)
 
@@ -569,7 +591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results, tiles = evaluate(args.backend, args.model, args.seed, args.limit,
                               min_confidence=args.min_confidence,
-                              present_digit_margin=args.present_digit_margin)
+                              present_digit_margin=args.present_digit_margin,
+                              fonts_dir=args.fonts_dir)
     thresholds = np.round(np.arange(0.0, 1.0001, 0.05), 2)
     curve = coverage_curve(results, thresholds, args.present_digit_margin)
     suggested = choose_min_confidence(curve, args.max_false_digit_rate)
