@@ -74,6 +74,7 @@ setup_with_ros() {
             tensorflow-cpu) module=tensorflow ;;
             ai-edge-litert) module=ai_edge_litert ;;
             pyyaml) module=yaml ;;
+            pillow) module=PIL ;;
             flake8-*|pydocstyle) module=${name//-/_} ;;
             *) module=${name//-/_} ;;
         esac

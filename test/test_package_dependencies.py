@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTALLED_CODE = [REPO_ROOT / 'src' / 'digit_recognition', REPO_ROOT / 'launch']
 NOT_ROS_KEYS = {'cv2': 'python3-opencv', 'numpy': 'python3-numpy', 'yaml': 'python3-yaml',
                 'psutil': 'python3-psutil', 'matplotlib': 'python3-matplotlib',
-                'h5py': 'python3-h5py'}
+                'h5py': 'python3-h5py', 'PIL': 'python3-pil'}
 """Top-level module -> rosdep key, where they differ (ROS packages are their own key)."""
 NO_ROSDEP_KEY = {'tensorflow', 'keras', 'ai_edge_litert'}
 """Installed with pip instead (README, "On a Jetson"; scripts/bootstrap.sh)."""
