@@ -40,6 +40,15 @@ def test_every_font_draws_every_digit_as_ink(handwriting_fonts_dir):
     assert first.shape != second.shape or not np.array_equal(first, second)
 
 
+def test_make_field_without_the_fonts_says_so_and_fails(tmp_path, capsys):
+    """Check: ``make field`` stops at once, naming the folder and how to install them."""
+    out = tmp_path / 'field'
+    assert field.main(['--fonts-dir', str(tmp_path), '--output-dir', str(out)]) == 2
+    error = capsys.readouterr().err
+    assert str(tmp_path) in error and 'bootstrap.sh' in error
+    assert not out.exists()
+
+
 def test_missing_fonts_are_named(tmp_path):
     """Check: fonts not installed are named; the field set says how to install them."""
     assert handwriting_fonts.missing_fonts(['caveat', 'kalam'], tmp_path) == ['caveat', 'kalam']

@@ -586,6 +586,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate and evaluate the field set, print the tables, write the files."""
     args = parse_args(argv)
+    missing = handwriting_fonts.missing_fonts(directory=args.fonts_dir)
+    if missing:
+        print(f'make field: {len(missing)} of the {len(handwriting_fonts.FONTS)} handwriting '
+              f'fonts are not installed in {handwriting_fonts.fonts_dir(args.fonts_dir)} '
+              f'(the fonts row needs them): run scripts/bootstrap.sh (with npm), or give '
+              f'--fonts-dir', file=sys.stderr)
+        return 2
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
