@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from digit_recognition.tools import field, handwriting_fonts
+from digit_recognition.tools import field, field_writers, handwriting_fonts
 import numpy as np
 import pytest
 
@@ -31,12 +31,12 @@ def test_every_font_draws_every_digit_as_ink(handwriting_fonts_dir):
     for name in handwriting_fonts.FONTS:
         path = handwriting_fonts.font_file(name, handwriting_fonts_dir)
         for digit in range(10):
-            ink = handwriting_fonts.handwriting_digit(digit, 90, path, rng)
+            ink = field_writers.handwriting_font_digit(digit, 90, path, rng)
             assert ink.dtype == np.float32 and ink.shape[0] == 90, (name, digit)
             assert 0.0 <= ink.min() and ink.max() <= 1.0 and ink.max() > 0.9, (name, digit)
             assert 0.03 < float(np.mean(ink > 0.5)) < 0.8, (name, digit)
     one = handwriting_fonts.font_file('caveat', handwriting_fonts_dir)
-    first, second = (handwriting_fonts.handwriting_digit(4, 90, one, rng) for _ in range(2))
+    first, second = (field_writers.handwriting_font_digit(4, 90, one, rng) for _ in range(2))
     assert first.shape != second.shape or not np.array_equal(first, second)
 
 

@@ -137,7 +137,7 @@ def _field_spec(condition: str, position: int, rng: np.random.Generator,
                 f'{path} is not installed: scripts/bootstrap.sh installs the handwriting '
                 'fonts with npm (or set DIGIT_FONTS_DIR)')
         spec.paper = field_scenes.PAPER_KINDS[int(rng.integers(len(field_scenes.PAPER_KINDS)))]
-        spec.ink = handwriting_fonts.handwriting_digit(label, height, path, rng)
+        spec.ink = field_writers.handwriting_font_digit(label, height, path, rng)
         return spec, 'font', label
     if position % 2 == 0:
         writer = field_writers.StrokeWriter(

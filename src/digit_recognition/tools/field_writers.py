@@ -1,4 +1,4 @@
-"""Handwriting that is not MNIST: a stroke-based digit synthesizer, printed fonts, Hershey fonts.
+"""Handwriting that is not MNIST: a digit synthesizer, printed, Hershey and handwriting fonts.
 
 Sources of digits for the field set (:mod:`digit_recognition.tools.field`) and
 for training (:mod:`digit_recognition.tools.training`):
@@ -13,6 +13,8 @@ for training (:mod:`digit_recognition.tools.training`):
   crossed "7"s: :data:`_TRAINING_ONLY_SKELETONS`).
 * :func:`hershey_digit` - OpenCV's built-in Hershey vector fonts (script, simplex,
   complex, italic), slanted and rotated at random. Used for evaluation only.
+* :func:`handwriting_font_digit` - people's handwriting from the handwriting fonts of
+  :mod:`~digit_recognition.tools.handwriting_fonts`. Used for evaluation only.
 
 Each returns an ink coverage image: ``float32`` in ``[0, 1]``, 1 = ink, cropped to
 the ink.
@@ -199,15 +201,70 @@ def hershey_digit(digit: int, height: int, rng: np.random.Generator) -> np.ndarr
     cv2.putText(canvas, str(digit), (50, 170), font, base, 255, thickness, cv2.LINE_AA)
     shear = rng.uniform(-0.3, 0.2)
     angle = rng.uniform(-10.0, 10.0)
-    matrix = cv2.getRotationMatrix2D((110.0, 110.0), angle, 1.0)
+    canvas = _slant_and_turn(canvas, shear, angle)
+    return _scaled_to_height(_crop(canvas.astype(np.float32) / 255.0), height)
+
+
+def _slant_and_turn(canvas: np.ndarray, shear: float, angle: float) -> np.ndarray:
+    """Slant ``canvas`` by ``shear`` and turn it by ``angle`` degrees about its centre."""
+    h, w = canvas.shape
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
     matrix[0, 1] += shear
-    matrix[0, 2] -= shear * 110.0
-    canvas = cv2.warpAffine(canvas, matrix, (220, 220), flags=cv2.INTER_LINEAR)
-    coverage = _crop(canvas.astype(np.float32) / 255.0)
+    matrix[0, 2] -= shear * h / 2.0
+    return cv2.warpAffine(canvas, matrix, (w, h), flags=cv2.INTER_LINEAR)
+
+
+def _scaled_to_height(coverage: np.ndarray, height: int) -> np.ndarray:
+    """Scale cropped ink coverage to ``height`` pixels tall, keeping its proportions."""
     h, w = coverage.shape
     f = height / max(h, 1)
     return cv2.resize(coverage, (max(1, int(round(w * f))), max(1, int(round(h * f)))),
                       interpolation=cv2.INTER_AREA)
+
+
+HANDWRITING_GLYPH_SIZE = 240
+"""Font size a handwriting font's digit is drawn at before it is scaled to the height asked."""
+
+
+@functools.lru_cache(maxsize=None)
+def _handwriting_glyph(path: str, digit: int) -> np.ndarray:
+    """Return ``digit`` drawn in the font at ``path``: uint8 coverage, cropped to the ink."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    size = HANDWRITING_GLYPH_SIZE
+    canvas = Image.new('L', (2 * size, 2 * size), 0)
+    ImageDraw.Draw(canvas).text((size // 2, size // 4), str(digit), fill=255,
+                                font=ImageFont.truetype(path, size))
+    ink = np.asarray(canvas)
+    points = cv2.findNonZero((ink > 5).astype(np.uint8))
+    if points is None:
+        raise ValueError(f'{path} has no glyph for {digit}')
+    x, y, w, h = cv2.boundingRect(points)
+    return np.ascontiguousarray(ink[y:y + h, x:x + w])
+
+
+def handwriting_font_digit(digit: int, height: int, font: str | Path,
+                           rng: np.random.Generator) -> np.ndarray:
+    """Draw ``digit`` in the handwriting font file ``font``, varied as a writer would.
+
+    Slanted, turned and drawn with a bolder or lighter pen at random (the fonts:
+    :mod:`~digit_recognition.tools.handwriting_fonts`). Returns ``float32`` ink
+    coverage in ``[0, 1]`` about ``height`` pixels tall, cropped to the ink.
+    """
+    glyph = _handwriting_glyph(str(font), int(digit))
+    shear = rng.uniform(-0.3, 0.2)
+    angle = rng.uniform(-10.0, 10.0)
+    weight = rng.uniform(-0.015, 0.04)
+    pad = HANDWRITING_GLYPH_SIZE // 3
+    canvas = cv2.copyMakeBorder(glyph, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    canvas = _slant_and_turn(canvas, shear, angle)
+    # A bolder or lighter pen; thinner than this breaks the light fonts' strokes.
+    side = int(abs(weight) * HANDWRITING_GLYPH_SIZE) | 1
+    if side > 1:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+        canvas = (cv2.dilate if weight > 0 else cv2.erode)(canvas, kernel)
+    scaled = _scaled_to_height(_crop(canvas.astype(np.float32) / np.float32(255.0)), height)
+    return np.clip(scaled, 0.0, 1.0, out=scaled)
 
 
 TRAINING_FONTS = (
