@@ -148,7 +148,8 @@ def test_camera_training_negatives_include_boxes_the_clutter_test_empties(mnist_
     """Check: training negatives are rendered without the clutter test, the digits with it.
 
     The model must learn from the boxes of grain, grid or outlines that the clutter test
-    stops: those it lets through narrowly look the same.
+    stops: those it lets through narrowly look the same. (The edge-of-light test is left
+    out of the negatives too: :func:`test_training_negatives_keep_the_edges_of_light`.)
     """
     from digit_recognition.tools.mnist_idx import load_mnist_test
     from digit_recognition.vision.preprocessing import PreprocessConfig
@@ -160,6 +161,18 @@ def test_camera_training_negatives_include_boxes_the_clutter_test_empties(mnist_
     # The same digits either way; more negatives without the clutter test.
     np.testing.assert_array_equal(images[labels < 10], images_default[labels_default < 10])
     assert np.sum(labels == 10) > np.sum(labels_default == 10)
+
+
+def test_training_negatives_keep_the_edges_of_light():
+    """Check: a strip along an edge of light, which the product drops, is a training negative.
+
+    The field's blank sheet 1028 of seed 303: a hard shadow's edge under glare, that the
+    model read as a "1". Strips the edge-of-light test lets through narrowly look the same,
+    so the model must learn them as "no digit".
+    """
+    frame = field.field_frame(1028, 303).frame
+    assert preprocess(frame).is_empty
+    assert not preprocess(frame, field.NEGATIVE_EXAMPLE_CONFIG).is_empty
 
 
 def _result(label: int, probs: list[float]) -> field.FrameResult:

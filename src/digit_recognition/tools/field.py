@@ -148,12 +148,13 @@ def _field_spec(condition: str, position: int, rng: np.random.Generator,
     return spec, 'hershey', label
 
 
-NEGATIVE_EXAMPLE_CONFIG = PreprocessConfig(max_clutter=0.0)
+NEGATIVE_EXAMPLE_CONFIG = PreprocessConfig(max_clutter=0.0, ignore_edges_of_light=False)
 """The preprocessor that renders the training negatives: the default one without its
-clutter test. That test answers "no digit" itself on most boxes of grain, grid or an
-object's outline, so that with it the model would learn from few such boxes (9,404 "no
-digit" examples of 90,000 scenes instead of 16,336). A box that passes the test narrowly
-looks like one it stops, and the model is the last word on those: it must have seen them."""
+clutter test and its edge-of-light test. The clutter test answers "no digit" itself on
+most boxes of grain, grid or an object's outline, so that with it the model would learn
+from few such boxes (9,404 "no digit" examples of 90,000 scenes instead of 16,336). A box
+that passes such a test narrowly looks like one it stops, and the model is the last word
+on those: it must have seen them."""
 
 
 def camera_training_set(count: int, seed: int, mnist_images: np.ndarray,

@@ -20,7 +20,9 @@ The pipeline, applied to a region of interest (ROI) of the frame:
    running out of one side (a big or bold digit); a pen lying across a bold digit and
    out of the box is cut off it first (:func:`_cut_off_pens`); what is left is not a
    digit either when it is one straight stroke touching the border or what is not the
-   sheet (an edge or a pen reaching in, which would be a perfect "1" once scaled);
+   sheet (an edge or a pen reaching in, which would be a perfect "1" once scaled), or
+   one straight stroke with paper lit differently on its two sides (the edge of a
+   shadow, of glare or of the sheet: :func:`is_edge_of_light`);
 5. decide whether the region is empty (too little contrast or ink, or too much);
 6. normalise like MNIST: crop to the ink's bounding box, bring very thin or
    marker-thick strokes towards MNIST's stroke width, scale into 20x20 keeping the
@@ -110,6 +112,18 @@ seeds 100-179, see doc/field-log.md)."""
 MAX_LINE_ASPECT = 0.25
 """Ink whose minimal enclosing rectangle is narrower than this fraction of its length is a
 straight stroke (see :func:`is_stroke_from_outside`)."""
+
+EDGE_SIDE_DIFFERENCE = 0.75
+"""A straight stroke is the edge of a shadow, of glare or of the sheet rather than a
+written "1" when the paper on its two sides differs by more than this fraction of the
+stroke's own contrast (see :func:`is_edge_of_light`): on the field set (every frame of
+seeds 301-308 and the negatives of seeds 300-339) straight written digits came to at
+most 0.47, the strips along edges that the model read as a "1" to 0.9-1.1."""
+
+EDGE_SIDE_BAND = (2.0, 1.5, 4.0, 0.8)
+"""Where :func:`is_edge_of_light` looks at the paper beside a stroke: from this many
+pixels off the stroke, out to this many of its stroke widths further (at least this many
+pixels), beside the middle fraction of its length (around its ends the sides meet)."""
 
 PEN_MIN_HALF_WIDTH = 5
 """A straight stroke is cut off a component that reaches the box's border (see
@@ -280,6 +294,9 @@ class PreprocessConfig:
     ignore_off_paper: bool = True
     """No ink where the box shows something other than the sheet, told by its colour (the
     desk beyond the sheet's edge; see :func:`off_paper`); a colour frame only."""
+    ignore_edges_of_light: bool = True
+    """No digit when what was kept is one straight stroke with paper lit differently on
+    its two sides: the edge of a shadow, of glare or of the sheet (:func:`is_edge_of_light`)."""
     max_clutter: float = 1.0
     """The box holds no digit when more ink lies elsewhere in it than in the digit chosen
     (:func:`clutter`, after ruled lines are removed): the piece chosen is then one of many,
@@ -862,7 +879,10 @@ def _is_straight(mask: np.ndarray) -> tuple[bool, float]:
     Straight: its minimal enclosing rectangle is narrower than :data:`MAX_LINE_ASPECT`
     of its length.
     """
-    _, (width, height), _ = cv2.minAreaRect(cv2.findNonZero(mask))
+    # The outer outlines hold every corner of the mask's convex hull: the same rectangle
+    # as from all of its pixels, at a seventh of the cost on a digit's mask.
+    outlines, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    _, (width, height), _ = cv2.minAreaRect(np.concatenate(outlines))
     return min(width, height) < MAX_LINE_ASPECT * max(width, height), max(width, height)
 
 
@@ -1116,6 +1136,45 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) 
     return touches and _is_straight(mask)[0]
 
 
+def is_edge_of_light(mask: np.ndarray, gray: np.ndarray) -> bool:
+    """Whether the kept ink is one straight stroke between paper lit in two ways.
+
+    A written stroke has the same paper on both sides. Along the edge of a hard shadow,
+    of glare or of the sheet, the paper estimate misses the step and a thin strip on the
+    dark side passes for ink: the paper on that side is nearly as dark as the strip, on
+    the other it is light (:data:`EDGE_SIDE_DIFFERENCE`). Once scaled, such a strip is a
+    perfect "1", which the model read at up to 0.99 (on the field set, about a quarter
+    of the negatives read as a digit; doc/field-log.md).
+
+    Args:
+        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
+        gray: the box's gray image the mask was thresholded from.
+
+    """
+    if not _is_straight(mask)[0]:
+        return False
+    ys, xs = np.nonzero(mask)
+    centre = np.array([xs.mean(), ys.mean()])
+    # The stroke's direction and its normal: the principal axes of its pixels.
+    _, _, axes = np.linalg.svd(np.stack([xs, ys], 1) - centre, full_matrices=False)
+    along, across = axes
+    half_length = np.abs((np.stack([xs, ys], 1) - centre) @ along).max()
+    inner, widths, least, middle = EDGE_SIDE_BAND
+    outer = inner + max(least, widths * stroke_width(mask))
+    distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, 3)
+    band_y, band_x = np.nonzero((distance > inner) & (distance <= outer))
+    offsets = np.stack([band_x, band_y], 1) - centre
+    beside = np.abs(offsets @ along) <= middle * half_length
+    side = offsets @ across
+    papers = [gray[band_y[beside & on_side], band_x[beside & on_side]]
+              for on_side in (side > 0, side < 0)]
+    if min(len(paper) for paper in papers) < 5:
+        return False
+    one, other = (float(np.median(paper)) for paper in papers)
+    contrast = max(one, other) - float(np.median(gray[mask > 0]))
+    return abs(one - other) > EDGE_SIDE_DIFFERENCE * max(contrast, 1.0)
+
+
 def clutter(ink: np.ndarray, digit: np.ndarray) -> float:
     """Return the ink elsewhere in the box as a multiple of the digit's own ink.
 
@@ -1275,7 +1334,7 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
               and 0 < config.second_look_threshold < config.relative_threshold)
     binary, *more = _thresholds(gray, config, paper, floor,
                                 (config.second_look_threshold,) if second else ())
-    digit = _find_digit(binary, config, box, outside)
+    digit = _find_digit(binary, gray, config, box, outside)
     if digit is None:
         return PreprocessResult(empty_input, binary, np.zeros_like(binary), True, box, clipped)
     model_input = normalize_digit(digit, config.thicken_thin_strokes)
@@ -1284,20 +1343,20 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         second_binary = more[0]
         beyond_first = cv2.bitwise_and(second_binary, cv2.bitwise_not(cv2.dilate(binary, None)))
         if cv2.countNonZero(beyond_first) >= SECOND_LOOK_NEW_INK * box.width * box.height:
-            second_digit = _find_digit(second_binary, config, box, outside)
+            second_digit = _find_digit(second_binary, gray, config, box, outside)
             if second_digit is not None and cv2.countNonZero(cv2.absdiff(second_digit, digit)):
                 second_look = normalize_digit(second_digit, config.thicken_thin_strokes)
     return PreprocessResult(model_input, binary, digit, False, box, clipped, second_look)
 
 
-def _find_digit(binary: np.ndarray, config: PreprocessConfig, box: RegionOfInterest,
-                outside: np.ndarray | None) -> np.ndarray | None:
+def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
+                box: RegionOfInterest, outside: np.ndarray | None) -> np.ndarray | None:
     """Return the mask of the digit in a thresholded box, or None when it holds none.
 
     The steps of :func:`preprocess` after thresholding: ruled lines removed, the digit
     chosen, then rejected when too little or too much ink, too small, a stroke reaching
-    in from outside, or one piece of clutter among more (ruled lines left over are not
-    clutter).
+    in from outside, the edge of a shadow, of glare or of the sheet, or one piece of
+    clutter among more (ruled lines left over are not clutter).
     """
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
@@ -1309,6 +1368,8 @@ def _find_digit(binary: np.ndarray, config: PreprocessConfig, box: RegionOfInter
     if max(dw, dh) < config.min_digit_size * min(box.width, box.height):
         return None
     if config.ignore_border_ink and is_stroke_from_outside(digit, outside):
+        return None
+    if config.ignore_edges_of_light and is_edge_of_light(digit, gray):
         return None
     if config.max_clutter > 0 and clutter(cleaned, digit) > config.max_clutter and clutter(
             _without_leftover_lines(cleaned), digit) > config.max_clutter:
