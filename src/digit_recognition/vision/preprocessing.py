@@ -1143,8 +1143,8 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray) -> bool:
     of glare or of the sheet, the paper estimate misses the step and a thin strip on the
     dark side passes for ink: the paper on that side is nearly as dark as the strip, on
     the other it is light (:data:`EDGE_SIDE_DIFFERENCE`). Once scaled, such a strip is a
-    perfect "1", which the model read at up to 0.99 (on the field set, about a quarter
-    of the negatives read as a digit; doc/field-log.md).
+    perfect "1", which the model read at up to 0.99: about a quarter of the field set's
+    false digits (doc/field-log.md).
 
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
