@@ -344,6 +344,79 @@ def test_a_straight_stroke_between_two_lights_is_an_edge_not_a_one():
     assert not preprocessing.is_edge_of_light(seven, _lit(seven, 100, 200))
 
 
+@pytest.mark.parametrize('angle', [20, 45, 110])
+@pytest.mark.parametrize('centre', [(100, 100), (30, 170)])
+def test_a_turned_stroke_anywhere_in_the_box_is_judged_by_its_sides(angle, centre):
+    """Check: the stroke's own axes decide the sides, wherever it lies in the box.
+
+    A stroke turned by ``angle``, amid the box or near its corner (where the window
+    around it is cut by the box's border), with the paper split along the stroke: lit
+    alike, no edge; one side as dark as the stroke, an edge. A shadow crossing the
+    stroke's end instead darkens both sides alike: no edge.
+    """
+    direction = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    ends = [tuple(int(v) for v in np.round(centre + sign * 40 * direction)) for sign in (-1, 1)]
+    stroke = np.zeros((200, 200), np.uint8)
+    cv2.line(stroke, ends[0], ends[1], 255, 5)
+    yy, xx = np.mgrid[0:200, 0:200]
+    along = (xx - centre[0]) * direction[0] + (yy - centre[1]) * direction[1]
+    across = (yy - centre[1]) * direction[0] - (xx - centre[0]) * direction[1]
+
+    def lit(dark_side: np.ndarray) -> np.ndarray:
+        gray = np.where(dark_side, 100, 200).astype(np.uint8)
+        gray[stroke > 0] = 90
+        return gray
+
+    assert not preprocessing.is_edge_of_light(stroke, lit(np.zeros_like(stroke, bool)))
+    assert preprocessing.is_edge_of_light(stroke, lit(across > 0))
+    assert preprocessing.is_edge_of_light(stroke, lit(across < 0))
+    assert not preprocessing.is_edge_of_light(stroke, lit(along > 15))
+
+
+def _shape_masks() -> list:
+    """Return masks of written digits, a ring, a turned bar and two blobs apart."""
+    masks = []
+    for digit in DIGITS:
+        big = cv2.resize(digit, (140, 140), interpolation=cv2.INTER_LINEAR)
+        masks.append(np.where(big > 100, 255, 0).astype(np.uint8))
+    ring = np.zeros((200, 200), np.uint8)
+    cv2.circle(ring, (100, 100), 60, 255, 9)
+    bar = np.zeros((200, 200), np.uint8)
+    cv2.line(bar, (30, 170), (160, 40), 255, 7)
+    blobs = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(blobs, (50, 60), (30, 12), 20, 0, 360, 255, -1)
+    cv2.circle(blobs, (150, 150), 20, 255, -1)
+    return masks + [ring, bar, blobs]
+
+
+def test_the_outlines_give_the_hull_and_rectangle_of_every_pixel():
+    """Check: the shape measures from the outer outlines are those of all the pixels."""
+    for mask in _shape_masks():
+        pixels = cv2.findNonZero(mask)
+        outline = preprocessing._outline_points(mask)
+        assert len(outline) < len(pixels)
+        assert cv2.contourArea(cv2.convexHull(outline)) == cv2.contourArea(
+            cv2.convexHull(pixels))
+        np.testing.assert_allclose(sorted(cv2.minAreaRect(outline)[1]),
+                                   sorted(cv2.minAreaRect(pixels)[1]), atol=1e-3)
+        assert preprocessing._solidity(mask) == cv2.countNonZero(mask) / cv2.contourArea(
+            cv2.convexHull(pixels))
+
+
+@pytest.mark.parametrize('count', [1, 2, 5, 6, 999, 6000])
+def test_the_median_from_the_histogram_is_numpys(count):
+    """Check: ``_median`` gives np.median's value, odd and even counts alike.
+
+    On views into larger images, as :func:`preprocessing.is_edge_of_light` passes them.
+    """
+    rng = np.random.default_rng(count)
+    gray = rng.integers(0, 256, (200, 200), dtype=np.uint8)[20:120, 30:90]
+    where = np.zeros((200, 200), np.uint8)[20:120, 30:90]
+    where.flat[rng.choice(where.size, count, replace=False)] = 255
+    assert cv2.countNonZero(where) == count
+    assert preprocessing._median(gray, where) == np.median(gray[where > 0])
+
+
 @pytest.mark.parametrize('seed, index', [(303, 1028), (310, 977), (313, 1300), (319, 965),
                                          (331, 998), (339, 1256)])
 def test_the_strip_along_an_edge_of_light_is_no_digit(seed, index):
