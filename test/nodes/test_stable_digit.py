@@ -308,12 +308,13 @@ def test_the_readme_subscriber_gets_the_stable_digit(rig, capfd):
         rclpy.try_shutdown()
 
 
-def test_the_classifier_reads_the_second_look_when_the_first_gives_no_digit(
+def test_the_classifier_reads_the_second_look_when_the_first_gives_no_digit_or_another(
         ros_context, digit_images):
     """Check: over DDS, a second look below an unsure model input gives its digit.
 
     The unsure input is the top rows of the "3", as many as the model does not read as a
-    confident digit; the second look is the whole "3".
+    confident digit; the second look is the whole "3". A confident second look of
+    another digit is the answer too; an unsure one leaves the first look's digit.
     """
     model = load_model(None, 'tflite')
     unsure = None
@@ -329,6 +330,7 @@ def test_the_classifier_reads_the_second_look_when_the_first_gives_no_digit(
         'unsure': unsure,
         'unsure, then 3': np.vstack([unsure, digit_images[3]]),
         '3, then 7': np.vstack([digit_images[3], digit_images[7]]),
+        '3, then unsure': np.vstack([digit_images[3], unsure]),
         'blank, then 3': np.vstack([digit_images[BLANK], digit_images[3]]),
     }
     rig = ClassifierRig(ros_context, images)
@@ -336,7 +338,8 @@ def test_the_classifier_reads_the_second_look_when_the_first_gives_no_digit(
         assert rig.show('unsure').digit == NO_DIGIT
         rescued = rig.show('unsure, then 3')
         assert rescued.digit == 3 and rescued.confidence >= DEFAULT_MIN_CONFIDENCE
-        assert rig.show('3, then 7').digit == 3  # a confident first look wins
+        assert rig.show('3, then 7').digit == 7  # the second look reads another digit
+        assert rig.show('3, then unsure').digit == 3  # the first look's digit stands
         assert rig.show('blank, then 3').digit == NO_DIGIT  # no digit: no second look
     finally:
         rig.close()

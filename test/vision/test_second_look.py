@@ -1,4 +1,4 @@
-"""The second look: a lower ink threshold, read when the first look gives no digit."""
+"""The second look: a lower ink threshold, read when the first look gives no digit or part of one."""
 
 import dataclasses
 
@@ -81,11 +81,18 @@ def test_the_second_look_keeps_the_first_looks_rejections():
     assert result.is_empty and result.second_look is None
 
 
-def test_combine_takes_the_second_look_only_when_the_first_gives_no_digit():
-    """Check: the first look's digit wins; the second answers only when it has one."""
+def test_combine_takes_the_second_look_when_the_first_gives_no_digit_or_another():
+    """Check: the second look answers when the first has no digit or it reads another one."""
     confident, unsure, none = _row(7, 0.97), _row(7, 0.6), _row(10, 0.97)
     first = np.stack([confident])
-    assert combine_with_second_look(first, np.stack([_row(1, 0.99)]), [False]).digit == 7
+    # The first look kept part of the digit, the second look all of it.
+    other = combine_with_second_look(first, np.stack([_row(1, 0.99)]), [False])
+    assert other.digit == 1 and other.confidence == pytest.approx(0.99)
+    # The same digit, no digit or an unsure one in the second look: the first look's.
+    for second in (_row(7, 0.99), none, _row(1, 0.9)):
+        kept = combine_with_second_look(first, np.stack([second]), [False])
+        assert kept.digit == 7 and kept.confidence == pytest.approx(0.97)
+    assert combine_with_second_look(first, None, [False]).digit == 7
     rescued = combine_with_second_look(np.stack([unsure]), np.stack([confident]), [False])
     assert rescued.digit == 7 and rescued.confidence == pytest.approx(0.97)
     kept = combine_with_second_look(np.stack([unsure]), np.stack([none]), [False])
@@ -94,18 +101,8 @@ def test_combine_takes_the_second_look_only_when_the_first_gives_no_digit():
     # min_confidence holds for the second look too.
     assert combine_with_second_look(np.stack([unsure]), np.stack([_row(7, 0.85)]),
                                     [False], min_confidence=0.9).digit == NO_DIGIT
-    # Given as a callable, the second looks are asked for only when the first gives none.
-    asked = []
-
-    def second_looks():
-        asked.append(True)
-        return np.stack([confident])
-
-    assert combine_with_second_look(first, second_looks, [False]).digit == 7
-    assert asked == []
-    assert combine_with_second_look(np.stack([unsure]), second_looks, [False]).digit == 7
-    assert asked == [True]
-    assert combine_with_second_look(np.stack([unsure]), lambda: None, [False]).digit == NO_DIGIT
+    assert combine_with_second_look(first, np.stack([_row(1, 0.93)]), [False],
+                                    min_confidence=0.95).digit == 7
 
 
 def _image(row: int) -> np.ndarray:
@@ -114,21 +111,33 @@ def _image(row: int) -> np.ndarray:
     return image
 
 
-def test_predict_batch_runs_the_second_looks_only_when_needed():
-    """Check: a second model run, on the frames with a second look, only after no digit.
+def test_predict_batch_runs_the_model_once_more_on_the_frames_with_a_second_look():
+    """Check: a second model run, on the frames with a second look, and none without.
 
-    The model here reads the brightest row: row 3 is an unsure "3", row 8 a sure "8".
+    The model here reads the brightest row: row 3 is an unsure "3", row 8 a sure "8",
+    row 1 a sure "1".
     """
     calls = []
 
     def predict(batch):
         calls.append(len(batch))
         rows = [int(image[:, :, 0].sum(axis=1).argmax()) for image in batch]
-        return np.stack([_row(8, 0.98) if r == 8 else _row(3, 0.5) for r in rows])
+        return np.stack([_row(r, 0.98) if r in (1, 8) else _row(3, 0.5) for r in rows])
 
     sure = [BatchEntry(_image(8), second_look=_image(3)) for _ in range(3)]
     assert predict_batch(sure, predict).digit == 8
-    assert calls == [3]
+    assert calls == [3, 3]
+    calls.clear()
+    assert predict_batch([BatchEntry(_image(8))] * 2, predict).digit == 8
+    assert calls == [2]
+    calls.clear()
+    # Sure second looks of another digit on three of five frames: the other two repeat
+    # their first rows, 3 x 0.98 / 5 on "1" is under 0.95 and the "8" stands; on every
+    # frame, the "1" is the answer.
+    some = [BatchEntry(_image(8), second_look=_image(1) if i < 3 else None) for i in range(5)]
+    assert predict_batch(some, predict).digit == 8
+    every = [BatchEntry(_image(8), second_look=_image(1)) for _ in range(5)]
+    assert predict_batch(every, predict).digit == 1
     calls.clear()
     unsure = [BatchEntry(_image(3), second_look=_image(8)), BatchEntry(None, True),
               BatchEntry(_image(3), second_look=_image(8)), BatchEntry(_image(3))]

@@ -4,9 +4,10 @@ Subscribes ``digit_input`` (mono8 from the preprocessor, the model input with it
 second look below it, :mod:`digit_recognition.vision.digit_input`; an all-black model
 input means the region held no digit). Every ``batch_size`` frames it runs the model
 once on the non-empty ones, averages their class probabilities
-(:func:`digit_recognition.vision.batching.combine_probabilities`; when they give no
-digit at ``min_confidence``, the same for the second looks, and then both again down to
-``min_confidence - present_digit_margin`` where the model is sure a digit is there) and
+(:func:`digit_recognition.vision.batching.combine_probabilities`; the same for the second
+looks, whose digit is the answer when the first give none, or another one, at
+``min_confidence``; then both again down to ``min_confidence - present_digit_margin``
+where the model is sure a digit is there) and
 publishes one ``DigitPrediction`` on ``prediction`` with the header of the newest frame. A batch
 never holds a frame older than ``max_batch_age`` seconds of frame time before its
 newest one (0, the default: ``batch_size + 2`` frame periods measured from the header

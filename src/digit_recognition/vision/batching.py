@@ -319,47 +319,47 @@ def combine_probabilities(probabilities: np.ndarray, empty_mask: Any,
                               given_digit.astype(np.float32), count, no_digit)
 
 
-def combine_with_second_look(probabilities: np.ndarray,
-                             second_look: np.ndarray | Callable[[], np.ndarray | None] | None,
+def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray | None,
                              empty_mask: Any, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                              present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
                              ) -> CombinedPrediction:
     """Combine a batch's outputs as :func:`combine_probabilities`, with a second look.
 
-    When the first inputs give no digit, the second looks (the preprocessor's inputs at
-    a lower ink threshold) are combined the same way, and their digit is the answer if
-    they give one: faint parts of strokes, under glare or a shadow or in pencil, are
-    then part of the digit. A digit at ``min_confidence`` comes first, from the first
-    inputs or else the second looks; only when neither gives one may a digit the model
-    is sure is there be reported below it (``present_digit_margin``), again the first
-    inputs' before the second looks'.
+    The second looks are the preprocessor's inputs at a lower ink threshold, made only
+    where that threshold finds new ink. When the first inputs give no digit, the second
+    looks are combined the same way, and their digit is the answer if they give one:
+    faint parts of strokes, under glare or a shadow or in pencil, are then part of the
+    digit. When the first inputs give a digit and the second looks give *another* at
+    ``min_confidence``, the second looks' is the answer: the first look kept only part
+    of the digit (the half of an "8" beyond a shadow's edge, read as a "0") and the
+    lower threshold the rest. Only when neither look gives a digit at
+    ``min_confidence`` may a digit the model is sure is there be reported below it
+    (``present_digit_margin``), the first inputs' before the second looks'.
 
     Args:
         probabilities: ``(N, 11)`` model outputs of the first inputs.
         second_look: ``(N, 11)`` outputs of the second looks, a frame without one
-            repeating its row of ``probabilities``; None: no frame has one. A callable
-            returning them (or None) is called only when the first inputs give no digit
-            at ``min_confidence``, so that the model runs on second looks only then.
+            repeating its row of ``probabilities``; None: no frame has one.
         empty_mask: ``(N,)`` booleans, True where the frame was empty.
         min_confidence: minimal confidence for reporting a digit.
         present_digit_margin: see :func:`combine_probabilities`.
 
     Returns:
-        The first :class:`CombinedPrediction` in that order that gives a digit, else the
-        first inputs' at ``min_confidence``.
+        The second looks' :class:`CombinedPrediction` when they give a digit at
+        ``min_confidence`` other than the first inputs'; else the first in the order
+        above that gives a digit; else the first inputs' at ``min_confidence``.
 
     """
     first = combine_probabilities(probabilities, empty_mask, min_confidence)
-    if first.digit != NO_DIGIT:
+    second = (None if second_look is None
+              else combine_probabilities(second_look, empty_mask, min_confidence))
+    if second is not None and second.digit not in (NO_DIGIT, first.digit):
+        return second
+    if first.digit != NO_DIGIT or present_digit_margin <= 0:
         return first
-    if callable(second_look):
-        second_look = second_look()
-    looks = [probabilities] if second_look is None else [probabilities, second_look]
-    tries = [(look, 0.0) for look in looks[1:]]
-    if present_digit_margin > 0:
-        tries += [(look, present_digit_margin) for look in looks]
-    for outputs, margin in tries:
-        combined = combine_probabilities(outputs, empty_mask, min_confidence, margin)
+    for outputs in [probabilities] if second_look is None else [probabilities, second_look]:
+        combined = combine_probabilities(outputs, empty_mask, min_confidence,
+                                         present_digit_margin)
         if combined.digit != NO_DIGIT:
             return combined
     return first
@@ -369,10 +369,10 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
                   min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                   present_digit_margin: float = DEFAULT_PRESENT_DIGIT_MARGIN
                   ) -> CombinedPrediction:
-    """Run the model once on a batch's non-empty frames and combine the results.
+    """Run the model on a batch's non-empty frames and combine the results.
 
-    When they give no digit and some frames have a second look, the model runs once
-    more on those (:func:`combine_with_second_look`).
+    When some frames have a second look, the model runs once more, on those
+    (:func:`combine_with_second_look`).
 
     Args:
         batch: entries from :meth:`FrameBatcher.add`.
@@ -392,11 +392,9 @@ def predict_batch(batch: list[BatchEntry], predict: Callable[[np.ndarray], np.nd
         # Per entry, so uint8 (0-255) and float ([0, 1]) inputs may even be mixed.
         probs = _predict_rows(probs, [e.model_input for e in batch], ~empty, predict)
 
-    def second_looks() -> np.ndarray | None:
-        looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
-        return (_predict_rows(probs, [e.second_look for e in batch], looks, predict)
-                if looks.any() else None)
-
+    looks = ~empty & np.array([e.second_look is not None for e in batch], bool)
+    second_looks = (_predict_rows(probs, [e.second_look for e in batch], looks, predict)
+                    if looks.any() else None)
     return combine_with_second_look(probs, second_looks, empty, min_confidence,
                                     present_digit_margin)
 
