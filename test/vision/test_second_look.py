@@ -1,4 +1,4 @@
-"""The second look: a lower ink threshold, read when the first look gives no digit or part of one."""
+"""The second look: a lower threshold, read when the first look gives no digit or part of one."""
 
 import dataclasses
 

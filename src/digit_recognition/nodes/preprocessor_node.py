@@ -58,9 +58,9 @@ PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('second_look_threshold', PreprocessConfig.second_look_threshold,
                   "mode 'adaptive': ink threshold of a second look at the region, as a "
                   "fraction of the ink's darkness (the first look uses "
-                  f'{PreprocessConfig.relative_threshold}); the classifier answers with it when the '
-                  'first gives no confident digit or it reads another one confidently; '
-                  '0: no second look', 0.0, 1.0),
+                  f'{PreprocessConfig.relative_threshold}); the classifier answers with it '
+                  'when the first gives no confident digit or it reads another one '
+                  'confidently; 0: no second look', 0.0, 1.0),
     ParameterSpec('image_qos', 'auto', 'QoS of the image_raw subscription; auto: '
                   'RELIABLE unless a publisher offers only BEST_EFFORT',
                   choices=IMAGE_QOS_CHOICES, read_only=True),
