@@ -133,6 +133,20 @@ def refusing_environment(path: Path, topic: str, lease_s: int = 20) -> Dict[str,
     return env
 
 
+def stoppable_environment(env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Return ``env`` (default: this process's) with Fast DDS over UDP only.
+
+    For a process a test stops (SIGSTOP) and kills. Fast DDS's shared-memory transport
+    guards its ports with named semaphores that every participant on the host shares; a
+    process stopped or killed while it holds one leaves it locked, and every participant
+    created afterwards, in any domain, waits for it in its constructor (seen once on a
+    machine with both cores busy: every test after the stalled-reader one hung). Over UDP
+    a stopped reader stalls the writers just as well and holds nothing other processes
+    need. (Fast DDS 2.13 and newer: Jazzy, Kilted; older versions ignore the variable.)
+    """
+    return {**(os.environ if env is None else env), 'FASTDDS_BUILTIN_TRANSPORTS': 'UDPv4'}
+
+
 def stop_process(process: subprocess.Popen, timeout: float = 30.0,
                  sig: int = signal.SIGINT) -> int:
     """Send ``sig`` (Ctrl-C) to ``process`` unless it has ended; return its exit code.

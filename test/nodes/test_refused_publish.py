@@ -29,7 +29,8 @@ from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from ros_test_utils import refusing_environment, spin_until, stop_viewer_then_node
+from ros_test_utils import (refusing_environment, spin_until, stop_viewer_then_node,
+                            stoppable_environment)
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
@@ -71,8 +72,8 @@ def test_a_reader_that_stops_acknowledging_makes_publishes_fail_and_the_overlay_
     with open(log, 'w') as stderr:
         overlay = subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.overlay_node'],
                                    env=env, stderr=stderr)
-    viewer = subprocess.Popen([sys.executable, '-c', READER, 'overlay'], env=env,
-                              stdout=subprocess.PIPE, text=True)
+    viewer = subprocess.Popen([sys.executable, '-c', READER, 'overlay'],
+                              env=stoppable_environment(env), stdout=subprocess.PIPE, text=True)
     probe = Node('refusal_probe', context=ros_context)
     camera = probe.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
     drawn = []

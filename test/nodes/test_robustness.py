@@ -28,7 +28,8 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
-from ros_test_utils import refusing_environment, spin_until, stop_viewer_then_node
+from ros_test_utils import (refusing_environment, spin_until, stop_viewer_then_node,
+                            stoppable_environment)
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -205,7 +206,7 @@ def test_a_stalled_remote_reader_does_not_stop_or_kill_the_pipeline(ros_context,
         pipeline = subprocess.Popen([sys.executable, '-m', 'digit_recognition.nodes.pipeline',
                                      '--source', 'demo'], env=env, stderr=stderr)
     viewer = subprocess.Popen([sys.executable, '-c', STALLED_READER], stdout=subprocess.PIPE,
-                              text=True)
+                              text=True, env=stoppable_environment())
     probe = Node('stall_probe', context=ros_context)
     predictions = []
     probe.create_subscription(DigitPrediction, 'prediction', predictions.append, PREDICTION_QOS)
