@@ -36,14 +36,15 @@ def _paper(gradient: float, color: tuple, seed: int) -> np.ndarray:
     return np.clip(frame + noise, 0, 255).astype(np.uint8)
 
 
-def seven_with_a_faint_stem(stem_darkness: float = 0.30) -> np.ndarray:
-    """Draw a "7" whose bar is dark ink and whose stem is ``stem_darkness`` darker than paper.
+def seven_with_a_faint_stem(stem_darkness: float = 0.30,
+                            bar_darkness: float = 0.8) -> np.ndarray:
+    """Draw a "7" whose bar is ``bar_darkness`` and whose stem ``stem_darkness`` darker than paper.
 
-    The bar is about 0.8 darker than the paper, so the preprocessor's first look (ink
-    threshold 0.45 of that) drops a stem at 0.30 and its second look (0.30) keeps it.
+    With the bar 0.8 darker than the paper, the preprocessor's first look (ink threshold
+    0.45 of that) drops a stem at 0.30 and its second look (0.30) keeps it.
     """
     frame = paper()
-    bar_colour = tuple(int(c * 0.2) for c in frame[ROI_Y + 100, ROI_X + 100])
+    bar_colour = tuple(int(c * (1.0 - bar_darkness)) for c in frame[ROI_Y + 100, ROI_X + 100])
     stem_colour = tuple(int(c * (1.0 - stem_darkness)) for c in frame[ROI_Y + 100, ROI_X + 100])
     top, left, right, bottom = ROI_Y + 40, ROI_X + 60, ROI_X + 140, ROI_Y + 160
     cv2.line(frame, (right, top), ((left + right) // 2, bottom), stem_colour, 9, cv2.LINE_AA)

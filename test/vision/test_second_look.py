@@ -1,4 +1,4 @@
-"""The second look: a lower threshold, read when the first look gives no digit or part of one."""
+"""The second look: lower threshold and floor, read when the first has no digit or part of one."""
 
 import dataclasses
 
@@ -44,6 +44,25 @@ def test_a_stroke_as_faint_as_paper_texture_is_in_neither_look():
     result = preprocessing.preprocess(seven_with_a_faint_stem(0.10))
     assert not result.is_empty
     assert result.second_look is None
+
+
+def test_the_second_look_has_a_lower_floor_for_faint_pencil():
+    """Check: in a faint digit, a stroke under the first look's floor is in the second look.
+
+    Bar 0.25 and stem 0.16 darker than the paper: both thresholds (0.45 and 0.30 of the
+    bar's darkness) lie under the floors, so the floor alone decides; the stem passes
+    the second look's (``second_look_min_relative_contrast``, 0.14) and not the first's
+    (``min_relative_contrast``, 0.18).
+    """
+    frame = seven_with_a_faint_stem(0.16, bar_darkness=0.25)
+    config = preprocessing.PreprocessConfig()
+    assert config.second_look_min_relative_contrast < 0.16 < config.min_relative_contrast
+    result = preprocessing.preprocess(frame, config)
+    assert not result.is_empty and result.second_look is not None
+    assert cv2.boundingRect(result.digit_mask)[3] < 20
+    assert _ink_rows(result.second_look) >= 18 > _ink_rows(result.model_input)
+    same_floor = dataclasses.replace(config, second_look_min_relative_contrast=0.18)
+    assert preprocessing.preprocess(frame, same_floor).second_look is None
 
 
 @pytest.mark.parametrize('blur', [0.0, 1.5])
@@ -98,6 +117,14 @@ def test_combine_takes_the_second_look_when_the_first_gives_no_digit_or_another(
     kept = combine_with_second_look(np.stack([unsure]), np.stack([none]), [False])
     assert kept.digit == NO_DIGIT and kept.confidence == pytest.approx(0.6)
     assert combine_with_second_look(np.stack([unsure]), None, [False]).digit == NO_DIGIT
+    # "No digit" the first look's likeliest answer: no second look makes it a digit.
+    for no_digit in (_row(10, 0.5), _row(10, 0.97)):
+        kept = combine_with_second_look(np.stack([no_digit]), np.stack([confident]), [False])
+        assert kept.digit == NO_DIGIT
+    digit_likelier = _row(7, 0.5)
+    digit_likelier[10] = 0.45
+    assert combine_with_second_look(np.stack([digit_likelier]), np.stack([confident]),
+                                    [False]).digit == 7
     # min_confidence holds for the second look too.
     assert combine_with_second_look(np.stack([unsure]), np.stack([_row(7, 0.85)]),
                                     [False], min_confidence=0.9).digit == NO_DIGIT

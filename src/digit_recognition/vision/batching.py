@@ -325,16 +325,19 @@ def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray 
                              ) -> CombinedPrediction:
     """Combine a batch's outputs as :func:`combine_probabilities`, with a second look.
 
-    The second looks are the preprocessor's inputs at a lower ink threshold, made only
-    where that threshold finds new ink. When the first inputs give no digit, the second
-    looks are combined the same way, and their digit is the answer if they give one:
-    faint parts of strokes, under glare or a shadow or in pencil, are then part of the
-    digit. When the first inputs give a digit and the second looks give *another* at
-    ``min_confidence``, the second looks' is the answer: the first look kept only part
-    of the digit (the half of an "8" beyond a shadow's edge, read as a "0") and the
-    lower threshold the rest. Only when neither look gives a digit at
-    ``min_confidence`` may a digit the model is sure is there be reported below it
-    (``present_digit_margin``), the first inputs' before the second looks'.
+    The second looks are the preprocessor's inputs at a lower ink threshold and floor,
+    made only where they find new ink. When the first inputs give no digit, yet a digit
+    is likelier than "no digit" in them, the second looks are combined the same way, and
+    their digit is the answer if they give one: faint parts of strokes, under glare or a
+    shadow or in pencil, are then part of the digit. Where "no digit" is the first
+    inputs' likeliest answer, it is the answer: what the lower floor adds there is mostly
+    an eraser's smudge, show-through or an edge. When the first inputs give a digit and
+    the second looks give *another* at ``min_confidence``, the second looks' is the
+    answer: the first look kept only part of the digit (the half of an "8" beyond a
+    shadow's edge, read as a "0") and the lower threshold the rest. Only when neither
+    look gives a digit at ``min_confidence`` may a digit the model is sure is there be
+    reported below it (``present_digit_margin``), the first inputs' before the second
+    looks'.
 
     Args:
         probabilities: ``(N, 11)`` model outputs of the first inputs.
@@ -351,6 +354,10 @@ def combine_with_second_look(probabilities: np.ndarray, second_look: np.ndarray 
 
     """
     first = combine_probabilities(probabilities, empty_mask, min_confidence)
+    if first.digit == NO_DIGIT and first.confidence < first.no_digit_probability:
+        # The first looks' likeliest answer is "no digit": what a second look adds there,
+        # at its lower floor, is mostly a smudge, show-through or an edge, not a stroke.
+        return first
     second = (None if second_look is None
               else combine_probabilities(second_look, empty_mask, min_confidence))
     if second is not None and second.digit not in (NO_DIGIT, first.digit):

@@ -310,6 +310,12 @@ class PreprocessConfig:
     the fainter parts of strokes, which glare, a shadow or pencil make fainter than the
     rest; the classifier reads the second look only when the first gives no confident
     digit. 0 (or not below ``relative_threshold``): no second look."""
+    second_look_min_relative_contrast: float = 0.14
+    """The second look's ``min_relative_contrast``: pencil is faint, and glare brightens
+    the paper it is measured against, so parts of a pencil stroke fall under the first
+    look's floor. Lower for the first look too, it found as many more false digits as
+    digits (see doc/field-log.md); the classifier takes a digit from the second look
+    only where the first look's likeliest answer is a digit."""
 
 
 @dataclasses.dataclass
@@ -330,8 +336,9 @@ class PreprocessResult:
     """True when the requested box had to be clipped to the frame."""
     second_look: np.ndarray | None = None
     """A second ``(28, 28)`` model input, of the digit found with
-    ``config.second_look_threshold``; None when there is no digit, no second look, or
-    it finds no new ink (:data:`SECOND_LOOK_NEW_INK`), the same digit mask or none."""
+    ``config.second_look_threshold`` and ``config.second_look_min_relative_contrast``;
+    None when there is no digit, no second look, or it finds no new ink
+    (:data:`SECOND_LOOK_NEW_INK`), the same digit mask or none."""
 
 
 def _to_gray(image: np.ndarray) -> np.ndarray:
@@ -631,12 +638,14 @@ def _threshold(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | N
 
 
 def _thresholds(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | None = None,
-                min_contrast: int | None = None, more: tuple[float, ...] = ()
-                ) -> list[np.ndarray]:
-    """Return :func:`_threshold`'s ink mask, then one per ``relative_threshold`` in ``more``.
+                min_contrast: int | None = None,
+                more: tuple[tuple[float, float], ...] = ()) -> list[np.ndarray]:
+    """Return :func:`_threshold`'s ink mask, then one per pair in ``more``.
 
-    The masks share the darkness and the ink level, computed once (``adaptive`` mode;
-    in the other modes ``more`` adds masks equal to the first).
+    Each pair is a ``(relative_threshold, min_relative_contrast)`` to use instead of the
+    config's. The masks share the darkness, computed once, and the ink level, computed
+    once per ``min_relative_contrast`` (``adaptive`` mode; in the other modes ``more``
+    adds masks equal to the first).
     """
     mode = ThresholdMode(config.threshold_mode)
     if mode is ThresholdMode.FIXED:
@@ -648,21 +657,26 @@ def _thresholds(gray: np.ndarray, config: PreprocessConfig, paper: np.ndarray | 
     if paper is None:
         paper = estimate_paper(gray)
     absolute, relative = _darkness(gray, paper)
-    min_rel = int(round(255 * config.min_relative_contrast))
     floor = config.min_contrast if min_contrast is None else min_contrast
-    significant = cv2.bitwise_and(
-        cv2.threshold(absolute, floor - 1, 255, cv2.THRESH_BINARY)[1],
-        cv2.threshold(relative, min_rel - 1, 255, cv2.THRESH_BINARY)[1])
-    level = _ink_level(relative, significant)
-    if level <= 0:
-        return [np.zeros_like(gray)] * (1 + len(more))
-    if mode is ThresholdMode.OTSU:
-        levels = [cv2.threshold(relative, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]] * (
-            1 + len(more))
-    else:
-        levels = [fraction * level for fraction in (config.relative_threshold, *more)]
+    absolutely_dark = cv2.threshold(absolute, floor - 1, 255, cv2.THRESH_BINARY)[1]
+    candidates: dict[float, tuple[int, np.ndarray, float]] = {}
     masks = []
-    for t in levels:
+    for fraction, min_relative in ((config.relative_threshold, config.min_relative_contrast),
+                                   *more):
+        if min_relative not in candidates:
+            min_rel = int(round(255 * min_relative))
+            significant = cv2.bitwise_and(
+                absolutely_dark, cv2.threshold(relative, min_rel - 1, 255, cv2.THRESH_BINARY)[1])
+            candidates[min_relative] = (min_rel, significant,
+                                        _ink_level(relative, significant))
+        min_rel, significant, level = candidates[min_relative]
+        if level <= 0:
+            masks.append(np.zeros_like(gray))
+            continue
+        if mode is ThresholdMode.OTSU:
+            t = cv2.threshold(relative, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
+        else:
+            t = fraction * level
         # Ink: relatively dark enough, and also absolutely (no ink in sensor noise).
         t = int(np.ceil(max(t, min_rel)))
         ink = cv2.bitwise_and(significant,
@@ -1413,8 +1427,9 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
             paper = np.where(outside > 0, gray, paper)
     second = (ThresholdMode(config.threshold_mode) is ThresholdMode.ADAPTIVE
               and 0 < config.second_look_threshold < config.relative_threshold)
-    binary, *more = _thresholds(gray, config, paper, floor,
-                                (config.second_look_threshold,) if second else ())
+    binary, *more = _thresholds(gray, config, paper, floor, (
+        (config.second_look_threshold, config.second_look_min_relative_contrast),)
+        if second else ())
     digit = _find_digit(binary, gray, config, box, outside)
     if digit is None:
         return PreprocessResult(empty_input, binary, np.zeros_like(binary), True, box, clipped)
