@@ -308,14 +308,16 @@ class PreprocessConfig:
     first finds a digit and this threshold finds ink the first did not
     (:attr:`PreprocessResult.second_look`, :data:`SECOND_LOOK_NEW_INK`). A lower threshold keeps
     the fainter parts of strokes, which glare, a shadow or pencil make fainter than the
-    rest; the classifier reads the second look only when the first gives no confident
-    digit. 0 (or not below ``relative_threshold``): no second look."""
+    rest; the classifier answers with the second look when the first gives no confident
+    digit, or when it reads another digit confidently
+    (:func:`~digit_recognition.vision.batching.combine_with_second_look`). 0 (or not
+    below ``relative_threshold``): no second look."""
     second_look_min_relative_contrast: float = 0.14
     """The second look's ``min_relative_contrast``: pencil is faint, and glare brightens
     the paper it is measured against, so parts of a pencil stroke fall under the first
-    look's floor. Lower for the first look too, it found as many more false digits as
-    digits (see doc/field-log.md); the classifier takes a digit from the second look
-    only where the first look's likeliest answer is a digit."""
+    look's floor. Lowered for the first look as well, it found twice the false digits
+    (see doc/field-log.md); the classifier takes a digit from the second look only where
+    the first look's likeliest answer is a digit."""
 
 
 @dataclasses.dataclass
