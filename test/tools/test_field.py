@@ -2,7 +2,7 @@
 
 import json
 
-from digit_recognition.tools import field, field_scenes, field_writers
+from digit_recognition.tools import field, field_distractors, field_scenes, field_writers
 from digit_recognition.vision.batching import (
     DEFAULT_MIN_CONFIDENCE, DEFAULT_PRESENT_DIGIT_MARGIN, NO_DIGIT)
 from digit_recognition.vision.preprocessing import preprocess, RegionOfInterest
@@ -30,8 +30,8 @@ def test_field_frames_are_reproducible_and_distinct():
 
 
 def test_field_set_holds_the_conditions_with_their_labels(handwriting_fonts_dir):
-    """Check: 1,890 frames; negatives carry NO_DIGIT, digit frames their digit."""
-    assert field.field_size() == 1890
+    """Check: 2,190 frames; negatives carry NO_DIGIT, digit frames their digit."""
+    assert field.field_size() == 2190
     for condition, _ in field.CONDITIONS:
         item = field.field_frame(_first_index(condition) + 3, fonts_dir=handwriting_fonts_dir)
         assert item.condition == condition
@@ -41,6 +41,40 @@ def test_field_set_holds_the_conditions_with_their_labels(handwriting_fonts_dir)
             assert item.label == 3
     with pytest.raises(IndexError):
         field.field_frame(field.field_size())
+
+
+def test_distractors_cycle_through_every_kind_under_both_tiers():
+    """Check: the distractor frames show each kind in realistic and hard light, seeded."""
+    start = _first_index('distractors')
+    kinds = field_distractors.KINDS
+    frames = [field.field_frame(start + i) for i in range(2 * len(kinds))]
+    assert [f.kind for f in frames] == list(kinds) * 2
+    assert all(f.condition == 'distractors' and f.label == NO_DIGIT and f.writer == '-'
+               for f in frames)
+    assert all(f.frame.shape == (480, 640, 3) and f.frame.dtype == np.uint8 for f in frames)
+    np.testing.assert_array_equal(frames[3].frame, field.field_frame(start + 3).frame)
+    assert not np.array_equal(frames[3].frame, field.field_frame(start + 3, seed=1).frame)
+    rng = np.random.default_rng(0)
+    assert field_distractors.render_distractor('wood', rng, 'clean').shape == (480, 640, 3)
+    with pytest.raises(ValueError, match='unknown distractor'):
+        field_distractors.render_distractor('cat', rng, 'hard')
+
+
+def test_distractors_are_never_training_negatives():
+    """Check: the training negatives' kinds are the scene generator's, none a distractor."""
+    assert not set(field_distractors.KINDS) & set(
+        field_scenes.BLANK_KINDS + field_scenes.NO_PAPER_KINDS)
+
+
+def test_the_false_digit_line_names_every_kind_of_negative():
+    """Check: the tables count false digits over blank, no-paper and distractor frames."""
+    results = [field.FrameResult(c, 'plain', '-', NO_DIGIT, True,
+                                 np.array([0.0, 1.0] + [0.0] * 9, np.float32))
+               for c in ('blank', 'no_paper', 'distractors', 'distractors')]
+    summary = field.summarise(results, DEFAULT_MIN_CONFIDENCE)
+    assert summary['false_digits_on_negatives'] == 4
+    assert ('False digits on the 1 blank, 1 no-paper and 2 distractors frames: 4.'
+            in field.format_tables(summary))
 
 
 def test_evaluation_writers_are_not_training_writers():

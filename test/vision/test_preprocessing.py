@@ -394,3 +394,41 @@ def test_faint_pencil_on_dim_paper_next_to_glare_is_a_digit():
     # The same dim paper and glare without the pencil stays empty.
     blank = np.clip(paper(color=(60, 64, 66)) + glare * 160.0, 0, 255).astype(np.uint8)
     assert preprocessing.preprocess(blank).is_empty
+
+
+def _short_mark(length: int, angle: float) -> np.ndarray:
+    """Return paper with one dark straight mark 2 px wide, ``length`` px long, in the box."""
+    frame = paper()
+    direction = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    centre = np.array([FRAME_W // 2 + 20, FRAME_H // 2 - 10])
+    ends = [tuple(int(v) for v in centre + s * direction * length / 2) for s in (-1, 1)]
+    cv2.line(frame, ends[0], ends[1], (60, 60, 65), 2, cv2.LINE_AA)
+    return frame
+
+
+@pytest.mark.parametrize('length', [12, 16, 20])
+@pytest.mark.parametrize('angle', [80, 100, 135])
+def test_a_short_straight_mark_is_not_a_digit(length, angle):
+    """Check: a staple, a fibre or a pencil dash 6-10 % of the box long is no digit.
+
+    Scaled into 28x28 any short straight mark is a perfect "1"; the smallest digits the
+    product reads are 15 % of the box high (``min_digit_size`` 0.12 leaves them a margin).
+    """
+    assert preprocessing.preprocess(_short_mark(length, angle)).is_empty
+
+
+def test_the_size_rule_is_what_rejects_a_short_mark():
+    """Check: at the earlier ``min_digit_size`` 0.08 a 20 px mark passed as a digit."""
+    frame = _short_mark(20, 90)
+    assert not preprocessing.preprocess(frame, PreprocessConfig(min_digit_size=0.08)).is_empty
+    assert preprocessing.preprocess(frame).is_empty
+
+
+@pytest.mark.parametrize('index', range(10))
+def test_a_digit_fifteen_percent_of_the_box_high_is_read(index):
+    """Check: a digit 30 px high in the 200 px box (the smallest the field set has) is kept."""
+    frame = render_digit(paper(), DIGITS[index], height=30)
+    result = preprocessing.preprocess(frame)
+    assert not result.is_empty
+    alone = preprocessing.preprocess(render_digit(paper(), DIGITS[index], height=60))
+    assert correlation(result.model_input, alone.model_input) > 0.7

@@ -8,7 +8,9 @@ conditions; small digits; MNIST *test* digits; blank sheets of every kind;
 scenes where the box shows no paper; and digits in people's handwriting from
 handwriting fonts never trained on
 (:mod:`~digit_recognition.tools.handwriting_fonts`, installed with npm by
-``scripts/bootstrap.sh``). Every frame goes through the product's own
+``scripts/bootstrap.sh``); and scenes with no digit of kinds the model's "no digit"
+examples never showed (:mod:`~digit_recognition.tools.field_distractors`). Every frame goes
+through the product's own
 :func:`~digit_recognition.vision.preprocessing.preprocess`, model and
 :func:`~digit_recognition.vision.batching.combine_with_second_look`, one frame per
 prediction (stricter than the classifier's batches of several frames).
@@ -30,7 +32,8 @@ import sys
 import time
 
 import cv2
-from digit_recognition.tools import field_scenes, field_writers, handwriting_fonts
+from digit_recognition.tools import (
+    field_distractors, field_scenes, field_writers, handwriting_fonts)
 from digit_recognition.vision import demo_frames
 from digit_recognition.vision.batching import (
     combine_with_second_look, DEFAULT_MIN_CONFIDENCE, DEFAULT_PRESENT_DIGIT_MARGIN, NO_DIGIT)
@@ -44,15 +47,18 @@ FIELD_SEED = 2026
 """Seed of the field set: the same seed gives the same frames."""
 
 CONDITIONS = (('clean', 300), ('realistic', 300), ('hard', 300), ('blank', 150),
-              ('mnist', 100), ('small', 100), ('no_paper', 100), ('fonts', 540))
-"""The field set's conditions and their frame counts (1,890 frames). ``fonts`` came
-last, so that the frames before it stayed as they were: each handwriting font writes
-each digit once, in realistic conditions."""
+              ('mnist', 100), ('small', 100), ('no_paper', 100), ('fonts', 540),
+              ('distractors', 300))
+"""The field set's conditions and their frame counts (2,190 frames). ``fonts`` and then
+``distractors`` came last, so that the frames before them stayed as they were: each
+handwriting font writes each digit once, in realistic conditions; ``distractors`` are
+scenes with no digit of kinds the model never trained on
+(:mod:`~digit_recognition.tools.field_distractors`)."""
 
 EVALUATION_WRITERS = 60
 """Synthetic writers evaluated on (seeds from ``FIRST_EVALUATION_WRITER`` on)."""
 
-NEGATIVE_CONDITIONS = ('blank', 'no_paper')
+NEGATIVE_CONDITIONS = ('blank', 'no_paper', 'distractors')
 
 
 @dataclasses.dataclass
@@ -87,6 +93,12 @@ def field_frame(index: int, seed: int = FIELD_SEED, width: int = 640,
     else:
         raise IndexError(f'the field set has {field_size()} frames')
     rng = np.random.default_rng((seed, index))
+    if condition == 'distractors':
+        kinds = field_distractors.KINDS
+        kind = kinds[position % len(kinds)]
+        tier = field_scenes.TIERS[1 + (position // len(kinds)) % 2]
+        frame = field_distractors.render_distractor(kind, rng, tier, width, height)
+        return FieldFrame(condition, kind, '-', NO_DIGIT, frame)
     spec, writer, label = _field_spec(condition, position, rng, fonts_dir)
     scene = field_scenes.render_scene(spec, rng, width, height)
     kind = spec.no_paper or spec.paper
@@ -552,9 +564,10 @@ def format_tables(summary: dict) -> str:
     lines += _digit_table(summary['digits'])
     lines += _rate_table('writer', 'read right', {
         key: row for key, row in summary['writers'].items() if row['frames']})
-    lines += ['', f"False digits on the {summary['conditions']['blank']['frames']} blank and "
-              f"{summary['conditions']['no_paper']['frames']} no-paper frames: "
-              f"{summary['false_digits_on_negatives']}.",
+    negatives = [f"{summary['conditions'][c]['frames']} {c.replace('_', '-')}"
+                 for c in NEGATIVE_CONDITIONS if c in summary['conditions']]
+    lines += ['', f"False digits on the {', '.join(negatives[:-1])} and {negatives[-1]} "
+              f"frames: {summary['false_digits_on_negatives']}.",
               f"Digit frames read as another digit: {summary['digits_read_as_another']}."]
     return '\n'.join(lines) + '\n'
 

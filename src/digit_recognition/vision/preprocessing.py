@@ -279,8 +279,12 @@ class PreprocessConfig:
     """The digit must cover at least this fraction of the ROI, or the ROI is empty."""
     max_ink_fraction: float = 0.6
     """A digit never covers more than this fraction of the ROI (else: not a digit)."""
-    min_digit_size: float = 0.08
-    """The digit's bounding box must be at least this fraction of the ROI's shorter side."""
+    min_digit_size: float = 0.12
+    """The digit's bounding box must be at least this fraction of the ROI's shorter side.
+    Scaled into 28x28, any short straight mark (a staple, a fibre, a pencil dash) is a
+    perfect "1": at 0.08 such marks 16-24 px long on a blank sheet were read as "1" at
+    0.96-1.00. The smallest digits read are 15 % of the box high (their ink 0.135 of it
+    at the least on 16 field seeds; doc/field-log.md)."""
     remove_lines: bool = True
     """Remove ruled-paper lines (long thin horizontal and vertical structures)."""
     line_length: float = 0.9
