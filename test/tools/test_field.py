@@ -10,15 +10,6 @@ import numpy as np
 import pytest
 
 
-def _first_index(condition: str) -> int:
-    start = 0
-    for name, count in field.CONDITIONS:
-        if name == condition:
-            return start
-        start += count
-    raise KeyError(condition)
-
-
 def test_field_frames_are_reproducible_and_distinct():
     """Check: a frame depends only on seed and index; two indices differ."""
     first = field.field_frame(5)
@@ -33,7 +24,8 @@ def test_field_set_holds_the_conditions_with_their_labels(handwriting_fonts_dir)
     """Check: 2,190 frames; negatives carry NO_DIGIT, digit frames their digit."""
     assert field.field_size() == 2190
     for condition, _ in field.CONDITIONS:
-        item = field.field_frame(_first_index(condition) + 3, fonts_dir=handwriting_fonts_dir)
+        item = field.field_frame(field.first_index_of(condition) + 3,
+                                 fonts_dir=handwriting_fonts_dir)
         assert item.condition == condition
         if condition in field.NEGATIVE_CONDITIONS:
             assert item.label == NO_DIGIT and item.writer == '-'
@@ -41,11 +33,13 @@ def test_field_set_holds_the_conditions_with_their_labels(handwriting_fonts_dir)
             assert item.label == 3
     with pytest.raises(IndexError):
         field.field_frame(field.field_size())
+    with pytest.raises(ValueError, match='cats'):
+        field.first_index_of('cats')
 
 
 def test_distractors_cycle_through_every_kind_under_both_tiers():
     """Check: the distractor frames show each kind in realistic and hard light, seeded."""
-    start = _first_index('distractors')
+    start = field.first_index_of('distractors')
     kinds = field_distractors.KINDS
     frames = [field.field_frame(start + i) for i in range(2 * len(kinds))]
     assert [f.kind for f in frames] == list(kinds) * 2
@@ -79,7 +73,7 @@ def test_the_false_digit_line_names_every_kind_of_negative():
 
 def test_evaluation_writers_are_not_training_writers():
     """Check: the field set draws synthetic writers from the evaluation range only."""
-    start = _first_index('clean')
+    start = field.first_index_of('clean')
     writers = [field.field_frame(start + i).writer for i in range(6)]
     assert 'synthetic' in writers and 'hershey' in writers
     assert field_writers.FIRST_EVALUATION_WRITER > 1000
@@ -257,9 +251,10 @@ def test_summary_reads_sure_digits_below_min_confidence_and_counts_other_digits(
 
 def test_field_frames_say_what_the_digit_is_written_with():
     """Check: hard-tier digit frames carry an instrument of the tier; negatives none."""
-    instruments = {field.field_frame(_first_index('hard') + i).instrument for i in range(12)}
+    hard = field.first_index_of('hard')
+    instruments = {field.field_frame(hard + i).instrument for i in range(12)}
     assert instruments <= set(field_scenes.INKS) and len(instruments) >= 2
-    assert field.field_frame(_first_index('blank')).instrument == '-'
+    assert field.field_frame(field.first_index_of('blank')).instrument == '-'
 
 
 def test_calibration_error():

@@ -437,8 +437,7 @@ def test_the_strip_along_an_edge_of_light_is_no_digit(seed, index):
 
 def test_written_ones_are_not_taken_for_edges():
     """Check: every "1" of the field set's MNIST row (seed 2026) is read as before the rule."""
-    mnist_start = sum(count for condition, count in field.CONDITIONS[:4])
-    assert field.CONDITIONS[4][0] == 'mnist'
+    mnist_start = field.first_index_of('mnist')
     off = preprocessing.PreprocessConfig(ignore_edges_of_light=False)
     straight = 0
     for index in range(mnist_start + 1, mnist_start + 100, 10):

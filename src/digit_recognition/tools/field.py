@@ -105,6 +105,16 @@ def field_frame(index: int, seed: int = FIELD_SEED, width: int = 640,
     return FieldFrame(condition, kind, writer, label, scene.frame, scene.instrument or '-')
 
 
+def first_index_of(condition: str) -> int:
+    """Return the index of the first frame of ``condition`` in the field set."""
+    start = 0
+    for name, count in CONDITIONS:
+        if name == condition:
+            return start
+        start += count
+    raise ValueError(f'no condition {condition!r} in the field set')
+
+
 def field_size() -> int:
     """Return the number of frames in the field set."""
     return sum(count for _, count in CONDITIONS)
