@@ -22,7 +22,9 @@ The pipeline, applied to a region of interest (ROI) of the frame:
    digit either when it is one straight stroke touching the border or what is not the
    sheet (an edge or a pen reaching in, which would be a perfect "1" once scaled), or
    one straight stroke with paper lit differently on its two sides (the edge of a
-   shadow, of glare or of the sheet: :func:`is_edge_of_light`);
+   shadow, of glare or of the sheet: :func:`is_edge_of_light`), nor a loop enclosing a
+   surface of another colour than around it (a coin's rim:
+   :func:`encloses_another_surface`);
 5. decide whether the region is empty (too little contrast or ink, or too much);
 6. normalise like MNIST: crop to the ink's bounding box, bring very thin or
    marker-thick strokes towards MNIST's stroke width, scale into 20x20 keeping the
@@ -167,6 +169,24 @@ the sheet's edge reaches in from outside; a coloured stain on the sheet does not
 OFF_PAPER_AREA = 0.04
 """See :data:`OFF_PAPER_BORDER`."""
 
+LOOP_INSIDE_CHROMA = 0.05
+"""A loop encloses another surface (:func:`encloses_another_surface`) when the colour
+inside it lies more than this (chromaticity distance, as :data:`OFF_PAPER_CHROMA`) from
+the colour around it."""
+
+LOOP_INSIDE_MARGIN = 3
+"""Only what lies more than this many pixels, and more than the mask's stroke width, from
+the ink counts as inside a loop: a stroke's blurred rim tints the paper next to it with
+the ink's colour, and a bold stroke in uneven light is thresholded with gaps, holes
+whose inside is the ink itself (a hard-tier red "7" lost so, doc/field-log.md)."""
+
+LOOP_AROUND_BAND = (4, 10)
+"""The band around a mask whose colour is compared with its loops' inside: from this
+many pixels (past the stroke's blurred rim) to this many away from the mask."""
+
+LOOP_MIN_PIXELS = 12
+"""Fewer pixels than this inside a loop (or in the band around it) tell no colour."""
+
 CLUTTER_DISTANCE = 3
 """Ink further than this many pixels from the chosen digit is "elsewhere" in the box
 (:func:`clutter`): a 5's flag or a broken stroke's other half lies closer."""
@@ -303,6 +323,10 @@ class PreprocessConfig:
     ignore_edges_of_light: bool = True
     """No digit when what was kept is one straight stroke with paper lit differently on
     its two sides: the edge of a shadow, of glare or of the sheet (:func:`is_edge_of_light`)."""
+    ignore_filled_loops: bool = True
+    """No digit when the kept ink's loops enclose a surface of another colour than around
+    them: a coin's or a bottle cap's rim, not a digit's loop
+    (:func:`encloses_another_surface`); a colour frame only."""
     max_clutter: float = 1.0
     """The box holds no digit when more ink lies elsewhere in it than in the digit chosen
     (:func:`clutter`, after ruled lines are removed): the piece chosen is then one of many,
@@ -531,6 +555,31 @@ def _median_rows(values: np.ndarray) -> np.ndarray:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def _chromaticity(colour: np.ndarray) -> np.ndarray:
+    """Return BGR colours' chromaticities (each divided by its channels' sum), float32."""
+    colour = colour.astype(np.float32)
+    return colour / (colour.sum(axis=-1, keepdims=True) + 1.0)
+
+
+def _off_tint(chroma: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    """Return how far chromaticities lie from the segment between gray and ``tint``.
+
+    A shadow changes a surface's brightness, not its chromaticity, and glare moves it
+    towards gray: the distance from the segment gray -> ``tint`` (-> a little beyond)
+    counts neither, only another colour.
+
+    Args:
+        chroma: ``(..., 3)`` chromaticities (:func:`_chromaticity`).
+        tint: ``(3,)`` the chromaticity of the surface they are compared with.
+
+    """
+    gray = np.full(3, 1.0 / 3.0, np.float32)
+    tint = tint - gray
+    along = np.clip((chroma - gray) @ tint / max(float(tint @ tint), 1e-6), 0.0, 1.5)
+    off = chroma - (gray + along[..., np.newaxis] * tint)
+    return np.sqrt((off * off).sum(axis=-1))
+
+
 def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     """Return the mask of the part of the box that is not the sheet, or None.
 
@@ -563,14 +612,9 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
                               cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     bx, by = (box.x - x0) // step, (box.y - y0) // step
     bw, bh = box.width // step, box.height // step
-    colour = around[by:by + bh, bx:bx + bw].astype(np.float32)
-    chroma = colour / (colour.sum(axis=2, keepdims=True) + 1.0)
-    gray = np.full(3, 1.0 / 3.0, np.float32)
-    tint = _median_rows(chroma.reshape(-1, 3)) - gray
-    # Distance from the segment gray -> paper (-> a little beyond): glare and shadow.
-    along = np.clip((chroma - gray) @ tint / max(float(tint @ tint), 1e-6), 0.0, 1.5)
-    off = chroma - (gray + along[..., np.newaxis] * tint)
-    other = ((off * off).sum(axis=2) > OFF_PAPER_CHROMA ** 2).astype(np.uint8)
+    chroma = _chromaticity(around[by:by + bh, bx:bx + bw])
+    other = (_off_tint(chroma, _median_rows(chroma.reshape(-1, 3)))
+             > OFF_PAPER_CHROMA).astype(np.uint8)
     if not other.any():
         return None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=4)
@@ -1061,7 +1105,7 @@ def _pieces(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, centroids: n
 
     """
     r = FRAGMENT_GAP // 2
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    kernel = _disc(r)
     count, piece_labels = cv2.connectedComponents(cv2.dilate(ink, kernel), connectivity=8)
     # Each component lies in one piece: the piece of any of its pixels.
     on = ink > 0
@@ -1264,6 +1308,60 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray) -> bool:
     return abs(one - other) > EDGE_SIDE_DIFFERENCE * max(contrast, 1.0)
 
 
+def encloses_another_surface(mask: np.ndarray, colour: np.ndarray) -> bool:
+    """Whether the kept ink's loops enclose a surface of another colour than around them.
+
+    A digit's loop (in a 0, 4, 6, 8 or 9) encloses the paper it is written on. The dark
+    rim of a coin or a bottle cap is a loop too, read as an "0", or as an "8" where two
+    touch (26 of the 51 false digits on 3,600 distractor frames, doc/field-log.md): what
+    it encloses is the object's face, whose colour is not the desk's or the paper's
+    around it. Compared by chromaticity off the segment from gray to the colour around
+    (:func:`_off_tint`), so that glare or a shadow inside a digit's loop does not count.
+    A coin of the desk's colour, or a rim left open, goes unnoticed.
+
+    Args:
+        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
+        colour: the box's BGR image, the mask's size.
+
+    Returns:
+        True when the median chromaticity inside the loops, beyond
+        :data:`LOOP_INSIDE_MARGIN` pixels and a stroke's width from the ink, lies more than
+        :data:`LOOP_INSIDE_CHROMA` from that of a band around the mask
+        (:data:`LOOP_AROUND_BAND`); False when there is no loop with
+        :data:`LOOP_MIN_PIXELS` pixels inside.
+
+    """
+    outlines, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    holes = [outline for outline, (_, _, _, parent) in zip(outlines, hierarchy[0]) if parent >= 0]
+    if not holes:
+        return False
+    near, far = LOOP_AROUND_BAND
+    # Distances to the ink in a window around it, not dilations with discs as wide as a
+    # stroke (0.75 ms on a field frame's digit; this, a fifth of it). Outside the loops
+    # the nearest ink is on the outline, so they are distances to the filled shape too.
+    x0, y0, x1, y1 = _around(RegionOfInterest(*cv2.boundingRect(mask)), far + 1, mask.shape)
+    mask, colour = mask[y0:y1, x0:x1], colour[y0:y1, x0:x1]
+    filled = np.zeros_like(mask)
+    cv2.drawContours(filled, holes, -1, 255, cv2.FILLED, offset=(-x0, -y0))
+    distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, cv2.DIST_MASK_5)
+    margin = max(LOOP_INSIDE_MARGIN, stroke_width(mask))
+    inside = (filled > 0) & (distance > margin)
+    around = (filled == 0) & (distance > near) & (distance <= far)
+    if min(np.count_nonzero(inside), np.count_nonzero(around)) < LOOP_MIN_PIXELS:
+        return False
+    # Only the pixels compared: a whole box's chromaticities cost a millisecond.
+    enclosed = _median_rows(_chromaticity(colour[inside]))
+    surrounding = _median_rows(_chromaticity(colour[around]))
+    return float(_off_tint(enclosed, surrounding)) > LOOP_INSIDE_CHROMA
+
+
+def _disc(radius: int) -> np.ndarray:
+    """Return a disc-shaped structuring element of the given radius."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
 def _median(gray: np.ndarray, where: np.ndarray) -> float:
     """Return the median of a uint8 image's pixels where ``where`` is non-zero, as np.median.
 
@@ -1362,7 +1460,7 @@ def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True) -> np.n
             r = int(round((0.85 * want - have) / 2))
             if r >= 1:
                 digit = cv2.copyMakeBorder(digit, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
-                k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+                k = _disc(r)
                 digit = cv2.dilate(digit, k)
                 h, w = digit.shape
                 side = max(w, h)
@@ -1370,7 +1468,7 @@ def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True) -> np.n
             # Marker-thick strokes fill the holes of 0, 6, 8, 9 once scaled down.
             r = int(round((have - 1.2 * want) / 2))
             if r >= 1:
-                k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+                k = _disc(r)
                 thinner = cv2.erode(shape, k)
                 if cv2.countNonZero(thinner) > 0.25 * cv2.countNonZero(shape):
                     # Re-crop: the thinned digit must fill the 20x20 box again.
@@ -1436,7 +1534,9 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
     binary, *more = _thresholds(gray, config, paper, floor, (
         (config.second_look_threshold, config.second_look_min_relative_contrast),)
         if second else ())
-    digit = _find_digit(binary, gray, config, box, outside)
+    colour = (frame[box.y:box.y + box.height, box.x:box.x + box.width, :3]
+              if frame.ndim == 3 and frame.shape[2] >= 3 else None)
+    digit = _find_digit(binary, gray, config, box, outside, colour)
     if digit is None:
         return PreprocessResult(empty_input, binary, np.zeros_like(binary), True, box, clipped)
     model_input = normalize_digit(digit, config.thicken_thin_strokes)
@@ -1445,20 +1545,22 @@ def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> Pre
         second_binary = more[0]
         beyond_first = cv2.bitwise_and(second_binary, cv2.bitwise_not(cv2.dilate(binary, None)))
         if cv2.countNonZero(beyond_first) >= SECOND_LOOK_NEW_INK * box.width * box.height:
-            second_digit = _find_digit(second_binary, gray, config, box, outside)
+            second_digit = _find_digit(second_binary, gray, config, box, outside, colour)
             if second_digit is not None and cv2.countNonZero(cv2.absdiff(second_digit, digit)):
                 second_look = normalize_digit(second_digit, config.thicken_thin_strokes)
     return PreprocessResult(model_input, binary, digit, False, box, clipped, second_look)
 
 
 def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
-                box: RegionOfInterest, outside: np.ndarray | None) -> np.ndarray | None:
+                box: RegionOfInterest, outside: np.ndarray | None,
+                colour: np.ndarray | None = None) -> np.ndarray | None:
     """Return the mask of the digit in a thresholded box, or None when it holds none.
 
     The steps of :func:`preprocess` after thresholding: ruled lines removed, the digit
     chosen, then rejected when too little or too much ink, too small, a stroke reaching
-    in from outside, the edge of a shadow, of glare or of the sheet, or one piece of
-    clutter among more (ruled lines left over are not clutter).
+    in from outside, the edge of a shadow, of glare or of the sheet, an object's rim
+    (with the box's BGR ``colour``), or one piece of clutter among more (ruled lines
+    left over are not clutter).
     """
     cleaned = remove_ruled_lines(binary, config.line_length) if config.remove_lines else binary
     digit = select_digit(cleaned, config.min_component_fraction, config.ignore_border_ink)
@@ -1472,6 +1574,9 @@ def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
     if config.ignore_border_ink and is_stroke_from_outside(digit, outside):
         return None
     if config.ignore_edges_of_light and is_edge_of_light(digit, gray):
+        return None
+    if config.ignore_filled_loops and colour is not None and encloses_another_surface(
+            digit, colour):
         return None
     if config.max_clutter > 0 and clutter(cleaned, digit) > config.max_clutter and clutter(
             _without_leftover_lines(cleaned), digit) > config.max_clutter:
