@@ -37,7 +37,7 @@ threshold output, ``digit_mask`` what was kept as the digit.
 See :mod:`digit_recognition.vision.model_contract` for the output format.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import dataclasses
 import enum
 from typing import NamedTuple
@@ -1346,7 +1346,7 @@ def encloses_another_surface(mask: np.ndarray, colour: np.ndarray) -> bool:
     filled = np.zeros_like(mask)
     cv2.drawContours(filled, holes, -1, 255, cv2.FILLED, offset=(-x0, -y0))
     distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, cv2.DIST_MASK_5)
-    margin = max(LOOP_INSIDE_MARGIN, stroke_width(mask))
+    margin = max(LOOP_INSIDE_MARGIN, stroke_width(mask, outlines))
     inside = (filled > 0) & (distance > margin)
     around = (filled == 0) & (distance > near) & (distance <= far)
     if min(np.count_nonzero(inside), np.count_nonzero(around)) < LOOP_MIN_PIXELS:
@@ -1421,10 +1421,14 @@ def _labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.nd
     return lut[labels]
 
 
-def stroke_width(mask: np.ndarray) -> float:
-    """Estimate the mean stroke width of a 0/255 mask as ``2 * area / perimeter``."""
-    contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+def stroke_width(mask: np.ndarray, outlines: Sequence[np.ndarray] | None = None) -> float:
+    """Estimate the mean stroke width of a 0/255 mask as ``2 * area / perimeter``.
+
+    ``outlines``: all the mask's outlines, outer and inner, when already found.
+    """
+    if outlines is None:
+        outlines, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    perimeter = sum(cv2.arcLength(c, True) for c in outlines)
     if perimeter <= 0:
         return 0.0
     return 2.0 * cv2.countNonZero(mask) / perimeter
