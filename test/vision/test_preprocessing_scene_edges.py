@@ -425,12 +425,14 @@ def test_the_strip_along_an_edge_of_light_is_no_digit(seed, index):
     Where glare lights one side of a hard shadow's edge, or the sheet ends on a darker
     desk, the paper estimate misses the step and a thin strip on the dark side passes the
     ink threshold; the shipped model read these blank sheets and no-paper scenes as a "1"
-    at 0.95-1.00. Without ``ignore_edges_of_light`` the strip is kept.
+    at 0.95-1.00. Without ``ignore_edges_of_light`` the strip is kept (and without
+    ``ignore_longer_lines``: the strip of sheet 965 of seed 319 runs on along the edge,
+    fainter, which that test finds as well).
     """
     frame = field.field_frame(index, seed).frame
     assert preprocessing.preprocess(frame).is_empty
-    kept = preprocessing.preprocess(
-        frame, preprocessing.PreprocessConfig(ignore_edges_of_light=False))
+    kept = preprocessing.preprocess(frame, preprocessing.PreprocessConfig(
+        ignore_edges_of_light=False, ignore_longer_lines=False))
     assert not kept.is_empty
     assert preprocessing._is_straight(kept.digit_mask)[0]
 
@@ -450,102 +452,3 @@ def test_written_ones_are_not_taken_for_edges():
                                       without_rule.model_input)
     # The rule looks only at straight strokes: most of these "1"s are.
     assert straight >= 5
-
-
-def _ring(frame: np.ndarray, face=None, rim=(40, 40, 40), glare: bool = False) -> np.ndarray:
-    """Draw a ring centred in the box: a coin's rim around its ``face``, or a written "0".
-
-    ``face`` None: the ring encloses the frame's own surface (a written "0"). ``glare``:
-    a bright spot inside the ring, as light reflected off the sheet.
-    """
-    centre = (FRAME_W // 2, FRAME_H // 2)
-    if face is not None:
-        cv2.circle(frame, centre, 55, face, -1, cv2.LINE_AA)
-    cv2.circle(frame, centre, 55, rim, 5, cv2.LINE_AA)
-    if glare:
-        spot = np.zeros(frame.shape[:2], np.float32)
-        cv2.circle(spot, (centre[0] - 10, centre[1] - 5), 25, 1.0, -1)
-        spot = cv2.GaussianBlur(spot, (0, 0), 8)[..., np.newaxis]
-        frame[:] = (frame * (1 - spot) + 255 * spot).astype(np.uint8)
-    return cv2.GaussianBlur(frame, (0, 0), 1.0)
-
-
-def test_a_coins_rim_is_no_digit_and_a_written_zero_is():
-    """Check: a ring around a face of another colour is no digit; a written "0" is one.
-
-    A coin's or a bottle cap's darker rim is a loop the model read as an "0" at up to
-    1.00; its inside is the coin's face, not the desk around it. A "0" in blue or red
-    ink encloses the paper it is written on, glare on the sheet included.
-    """
-    desk = (120, 150, 170)
-    for face in [(200, 200, 90), (60, 60, 180), (150, 200, 160), (180, 140, 200)]:
-        coin = _ring(paper(color=desk), face, tuple(0.6 * v for v in face))
-        assert preprocessing.preprocess(coin).is_empty, face
-        kept = preprocessing.preprocess(
-            coin, preprocessing.PreprocessConfig(ignore_filled_loops=False))
-        assert not kept.is_empty, face
-    for ink, colour, glare in [((40, 40, 40), (215, 232, 240), False),
-                               ((170, 60, 30), (215, 232, 240), True),
-                               ((40, 40, 190), (200, 190, 250), True),
-                               ((150, 60, 60), (150, 235, 245), False)]:
-        zero = preprocessing.preprocess(_ring(paper(color=colour), rim=ink, glare=glare))
-        assert not zero.is_empty, (ink, colour)
-
-
-def test_a_ring_encloses_another_surface_only_where_its_inside_differs():
-    """Check: the same ring mask, inside it the paper, the paper in glare or a coin's face."""
-    frame = paper(color=(120, 160, 200))[ROI_Y:ROI_Y + 200, ROI_X:ROI_X + 200].copy()
-    mask = np.zeros((200, 200), np.uint8)
-    cv2.circle(mask, (100, 100), 55, 255, 5)
-    frame[mask > 0] = (60, 80, 100)
-    assert not preprocessing.encloses_another_surface(mask, frame)
-    lit = frame.copy()
-    cv2.circle(lit, (100, 100), 40, (240, 245, 250), -1)
-    assert not preprocessing.encloses_another_surface(mask, lit)
-    shaded = frame.copy()
-    cv2.circle(shaded, (100, 100), 40, (60, 80, 100), -1)
-    assert not preprocessing.encloses_another_surface(mask, shaded)
-    coin = frame.copy()
-    cv2.circle(coin, (100, 100), 50, (200, 120, 60), -1)
-    assert preprocessing.encloses_another_surface(mask, coin)
-    # A loop too small to tell a colour inside it (a small digit's) is never one.
-    small = np.zeros((200, 200), np.uint8)
-    cv2.circle(small, (100, 100), 5, 255, 3)
-    assert not preprocessing.encloses_another_surface(small, coin)
-
-
-@pytest.mark.parametrize('seed, index', [(2026, 2098), (385, 2078), (389, 2008)])
-def test_field_coins_read_as_digits_are_no_digit(seed, index):
-    """Check: distractor frames whose coins the shipped model read as a digit are empty.
-
-    Two read as an "0" at 1.00, one as a "2" at 0.99. Without ``ignore_filled_loops``
-    their rim is kept.
-    """
-    item = field.field_frame(index, seed)
-    assert item.kind == 'coins'
-    assert preprocessing.preprocess(item.frame).is_empty
-    assert not preprocessing.preprocess(
-        item.frame, preprocessing.PreprocessConfig(ignore_filled_loops=False)).is_empty
-
-
-@pytest.mark.parametrize('seed, index', [(2026, 1214), (23, 1198), (11, 754), (7, 866),
-                                         (603, 827), (607, 857)])
-def test_field_digits_whose_loops_differ_most_from_around_are_read_as_before(seed, index):
-    """Check: digit frames whose loops' inside differs most from around them are kept.
-
-    Of 2,548 digit frames with a loop on the four field seeds, the first four differed
-    most from the colour around their loop (0.014-0.019 against
-    :data:`preprocessing.LOOP_INSIDE_CHROMA`): a small "4" and "8", a hard-tier "4" and
-    "6". The last two are bold red hard-tier "7"s thresholded with gaps in the stroke
-    (in the second look for the second), holes whose inside is the red ink: lost to the
-    rule until only what lies a stroke's width from the ink counted as inside.
-    """
-    item = field.field_frame(index, seed)
-    result = preprocessing.preprocess(item.frame)
-    assert not result.is_empty
-    without_rule = preprocessing.preprocess(
-        item.frame, preprocessing.PreprocessConfig(ignore_filled_loops=False))
-    np.testing.assert_array_equal(result.model_input, without_rule.model_input)
-    assert (result.second_look is None) == (without_rule.second_look is None)
-    if result.second_look is not None:
-        np.testing.assert_array_equal(result.second_look, without_rule.second_look)

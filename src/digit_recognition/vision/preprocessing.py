@@ -187,6 +187,42 @@ many pixels (past the stroke's blurred rim) to this many away from the mask."""
 LOOP_MIN_PIXELS = 12
 """Fewer pixels than this inside a loop (or in the band around it) tell no colour."""
 
+LINE_RUNS_ON_MIN_LENGTH = 20
+"""Pixels of the line beyond a straight stroke's end, to the box's border, that
+:func:`is_part_of_longer_line` needs to judge whether a line runs on there."""
+
+LINE_RUNS_ON_INK = 0.1
+"""...the share of them with other ink in a corridor as wide as the stroke (on the sides
+that decided, of the ten false digits it emptied on 20 field seeds: 0.15-0.88; straight
+digits with any ink there, of seeds 625-628: 0.02-0.06, and 0.55 for a "1" in line with
+dotted paper's dots)..."""
+
+LINE_RUNS_ON_DARKER = 0.8
+"""...and the share of that line darker than the paper beside it (those ten: 1.00; those
+digits: 0.66 and 0.08, the dotted paper's "1" 0.0)..."""
+
+LINE_RUNS_ON_CONTRAST = 0.25
+"""...by this fraction of the stroke's own darkness below that paper (at least
+:data:`LINE_RUNS_ON_MIN_LEVELS` gray levels)."""
+
+LINE_RUNS_ON_MIN_LEVELS = 3.0
+"""The least darkness, in gray levels, that counts as a line (above JPEG and sensor noise
+in a median over a few pixels)."""
+
+BAR_MIN_SOLIDITY = 0.9
+"""Kept ink that is not straight is a bar (bars run together) when it fills this share of
+its convex hull (barcodes' bars run together: 1.00-1.03; a "7" beside a pen: 0.46)."""
+
+BAR_MIN_PIXELS = 20
+"""The smallest piece of other ink :func:`stands_among_bars` compares with the digit."""
+
+BAR_END_TOLERANCE = 0.15
+"""A bar's ends are level with the digit's when within this fraction of its length (and
+2 px) of them, along its axis."""
+
+BAR_MAX_ANGLE = 10.0
+"""...and it is parallel to the digit within this many degrees."""
+
 CLUTTER_DISTANCE = 3
 """Ink further than this many pixels from the chosen digit is "elsewhere" in the box
 (:func:`clutter`): a 5's flag or a broken stroke's other half lies closer."""
@@ -327,6 +363,13 @@ class PreprocessConfig:
     """No digit when the kept ink's loops enclose a surface of another colour than around
     them: a coin's or a bottle cap's rim, not a digit's loop
     (:func:`encloses_another_surface`); a colour frame only."""
+    ignore_longer_lines: bool = True
+    """No digit when what was kept is one straight stroke that a fainter line continues
+    beyond its end, towards the box's border: a crease, a fold or a faint edge kept only
+    in part (:func:`is_part_of_longer_line`)."""
+    ignore_barcodes: bool = True
+    """No digit when what was kept has a straight bar beside it, parallel to it and level
+    with both its ends: a barcode (:func:`stands_among_bars`)."""
     max_clutter: float = 1.0
     """The box holds no digit when more ink lies elsewhere in it than in the digit chosen
     (:func:`clutter`, after ruled lines are removed): the piece chosen is then one of many,
@@ -1256,6 +1299,33 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) 
     return touches and _is_straight(mask)[0]
 
 
+class _StrokeAxis(NamedTuple):
+    """A mask's principal axis: its centre, the unit vector along it and its extent."""
+
+    centre: tuple[float, float]
+    """The pixels' centroid, (x, y)."""
+    along: tuple[float, float]
+    """The unit vector along the axis, (x, y)."""
+    extent: tuple[float, float]
+    """The pixels' least and greatest distance from the centre along it."""
+
+
+def _stroke_axis(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> _StrokeAxis:
+    """Return the principal axis of a non-empty 0/255 mask's pixels (second moments).
+
+    ``offset`` (x, y) is added to the centre: the mask's place in a larger image.
+    """
+    moments = cv2.moments(mask, binaryImage=True)
+    centre_x, centre_y = moments['m10'] / moments['m00'], moments['m01'] / moments['m00']
+    angle = 0.5 * np.arctan2(2.0 * moments['mu11'], moments['mu20'] - moments['mu02'])
+    along_x, along_y = float(np.cos(angle)), float(np.sin(angle))
+    # The farthest pixel along the axis is a corner of the convex hull.
+    corners = _outline_points(mask).reshape(-1, 2)
+    places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
+    return _StrokeAxis((centre_x + offset[0], centre_y + offset[1]), (along_x, along_y),
+                       (float(places.min()), float(places.max())))
+
+
 def is_edge_of_light(mask: np.ndarray, gray: np.ndarray) -> bool:
     """Whether the kept ink is one straight stroke between paper lit in two ways.
 
@@ -1282,16 +1352,8 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray) -> bool:
     x0, y0, x1, y1 = _around(RegionOfInterest(*cv2.boundingRect(mask)),
                              int(outer / 0.95) + 2, mask.shape)
     mask, gray = mask[y0:y1, x0:x1], gray[y0:y1, x0:x1]
-    # The stroke's direction and its normal: the principal axes of its pixels, from
-    # their second moments.
-    moments = cv2.moments(mask, binaryImage=True)
-    centre_x, centre_y = moments['m10'] / moments['m00'], moments['m01'] / moments['m00']
-    angle = 0.5 * np.arctan2(2.0 * moments['mu11'], moments['mu20'] - moments['mu02'])
-    along_x, along_y = np.cos(angle), np.sin(angle)
-    # The farthest pixel along the stroke is a corner of its convex hull.
-    corners = _outline_points(mask).reshape(-1, 2)
-    half_length = np.abs((corners[:, 0] - centre_x) * along_x
-                         + (corners[:, 1] - centre_y) * along_y).max()
+    (centre_x, centre_y), (along_x, along_y), (first, last) = _stroke_axis(mask)
+    half_length = max(-first, last)
     distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, 3)
     # Each pixel's place along the stroke and across it, as images: masks for
     # cv2.calcHist, without listing the band's pixels.
@@ -1355,6 +1417,150 @@ def encloses_another_surface(mask: np.ndarray, colour: np.ndarray) -> bool:
     enclosed = _median_rows(_chromaticity(colour[inside]))
     surrounding = _median_rows(_chromaticity(colour[around]))
     return float(_off_tint(enclosed, surrounding)) > LOOP_INSIDE_CHROMA
+
+
+def _along_line(image: np.ndarray, axis: _StrokeAxis, places: np.ndarray,
+                across: np.ndarray, interpolation: int) -> np.ndarray:
+    """Sample an image on a grid aligned with a stroke's axis.
+
+    Returns:
+        ``(len(places), len(across))`` samples at ``places`` along the axis from its centre
+        and ``across`` it (along the normal ``(-along_y, along_x)``); outside the image,
+        the nearest border pixel.
+
+    """
+    (centre_x, centre_y), (along_x, along_y), _ = axis
+    map_x = centre_x + along_x * places[:, None] - along_y * across[None, :]
+    map_y = centre_y + along_y * places[:, None] + along_x * across[None, :]
+    return cv2.remap(image, map_x.astype(np.float32), map_y.astype(np.float32),
+                     interpolation, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _darker_than_beside(samples: np.ndarray, centre: np.ndarray, beside: np.ndarray,
+                        step: int = 4) -> np.ndarray:
+    """Return, per ``step`` samples along a line, how much darker its centre is than beside it.
+
+    Args:
+        samples: gray samples ``(along, across)`` (:func:`_along_line`).
+        centre: boolean mask of the columns of the line's middle.
+        beside: boolean mask of the columns of the paper beside it.
+        step: samples along the line per median; a last, shorter step is left out.
+
+    """
+    rows = len(samples) // step * step
+    if not rows:
+        return np.zeros(0)
+    middle = samples[:rows, centre].astype(np.float32).reshape(rows // step, -1)
+    paper = samples[:rows, beside].astype(np.float32).reshape(rows // step, -1)
+    return np.median(paper, axis=1) - np.median(middle, axis=1)
+
+
+def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray) -> bool:
+    """Whether the kept ink is one straight stroke that a fainter line continues.
+
+    A written "1" ends where the pen lifted: beyond its ends lies paper. A crease or a
+    fold in the sheet, or a faint edge, crosses the box; where the threshold keeps only
+    a piece of it (the rest in specks, or just under the floor), the piece does not reach
+    the border (:func:`is_stroke_from_outside`) and, scaled, is a perfect "1" (7 of the 40
+    distractor false digits of 12 field seeds, at 0.99-1.00). Here the line beyond an end,
+    to the box's border (:data:`LINE_RUNS_ON_MIN_LENGTH` px at least), holds other ink in a
+    corridor as wide as the stroke along :data:`LINE_RUNS_ON_INK` of its length and is
+    darker than the paper beside it along :data:`LINE_RUNS_ON_DARKER` of it: dotted
+    paper's dots in line with a "1" are ink there, but no line.
+
+    Args:
+        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
+        ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
+        gray: the box's uint8 gray image the ink was thresholded from.
+
+    """
+    if not _is_straight(mask)[0]:
+        return False
+    axis = _stroke_axis(mask)
+    (centre_x, centre_y), (along_x, along_y), (first, last) = axis
+    thickness = max(2.0, stroke_width(mask))
+    half = thickness + 1.0
+    # The corridor, and the paper beside it past the stroke's blurred rim.
+    across = np.arange(-np.ceil(half + 6.0), np.ceil(half + 6.0) + 1.0)
+    corridor = np.abs(across) <= half
+    centre, beside = np.abs(across) <= 1.0, (np.abs(across) >= half + 2.0) & (
+        np.abs(across) <= half + 6.0)
+    height, width = mask.shape
+    contrast = None
+    for sign, end in ((1.0, last), (-1.0, first)):
+        # From 2 px past the end to where the line leaves the box.
+        places = end + sign * np.arange(2.0, float(height + width))
+        x, y = centre_x + along_x * places, centre_y + along_y * places
+        inside = (x > -0.5) & (x < width - 0.5) & (y > -0.5) & (y < height - 0.5)
+        length = int(np.argmin(inside)) if not inside.all() else len(places)
+        if length < LINE_RUNS_ON_MIN_LENGTH:
+            continue
+        places = places[:length]
+        covered = _along_line(ink, axis, places, across[corridor], cv2.INTER_NEAREST).any(axis=1)
+        if covered.mean() < LINE_RUNS_ON_INK:
+            continue
+        if contrast is None:
+            along = np.arange(np.floor(first), np.ceil(last) + 1.0)
+            stroke = _along_line(gray, axis, along, across, cv2.INTER_LINEAR)
+            contrast = float(np.median(stroke[:, beside]) - np.median(stroke[:, centre]))
+        # Past the stroke's blurred end, where only a line beyond it is dark.
+        beyond = _along_line(gray, axis, places[int(thickness):], across, cv2.INTER_LINEAR)
+        darker = _darker_than_beside(beyond, centre, beside)
+        if len(darker) and np.mean(darker >= max(LINE_RUNS_ON_MIN_LEVELS, LINE_RUNS_ON_CONTRAST
+                                                 * contrast)) >= LINE_RUNS_ON_DARKER:
+            return True
+    return False
+
+
+def stands_among_bars(mask: np.ndarray, ink: np.ndarray) -> bool:
+    """Whether the kept ink is a bar beside another as long as it and parallel to it.
+
+    A barcode's bars are straight, parallel and end level with each other; scaled, the
+    one (or the few run together) chosen as the digit is a perfect "1" (8 of the 40
+    distractor false digits of 12 field seeds, at 0.95-1.00). A written "1" has no such
+    twin beside it: ruled and grid lines run past it to the box's border
+    (:func:`remove_ruled_lines`), and a pen lying beside it is seldom level with both its
+    ends. Other digits are no bar: a "7" whose axis a pen beside it happened to match
+    was lost until only a straight or solid (:data:`BAR_MIN_SOLIDITY`) mask counted.
+
+    Args:
+        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
+        ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
+
+    Returns:
+        True when the mask is straight or solid, and another piece of ink of
+        :data:`BAR_MIN_PIXELS` or more is straight, within
+        :data:`BAR_MAX_ANGLE` of the digit's axis, has both ends within
+        :data:`BAR_END_TOLERANCE` of the digit's length of the digit's ends along that
+        axis, and lies within a digit's length of it.
+
+    """
+    if not (_is_straight(mask)[0] or _solidity(mask) >= BAR_MIN_SOLIDITY):
+        return False
+    (centre_x, centre_y), (along_x, along_y), (first, last) = _stroke_axis(mask)
+    length = last - first
+    tolerance = BAR_END_TOLERANCE * length + 2.0
+    _, labels, stats, _ = _components_with_stats(cv2.subtract(ink, mask))
+    # A bar level with both ends spans at least this much: its box's diagonal too.
+    spans = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    candidates = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] >= BAR_MIN_PIXELS)
+                                & (spans >= length - 2.0 * tolerance))
+    least_cos = np.cos(np.radians(BAR_MAX_ANGLE))
+    for label in candidates[candidates > 0]:
+        left, top, w, h = stats[label, :4]
+        bar = cv2.compare(labels[top:top + h, left:left + w], int(label), cv2.CMP_EQ)
+        if not _is_straight(bar)[0]:
+            continue
+        bar_axis = _stroke_axis(bar, (int(left), int(top)))
+        if abs(bar_axis.along[0] * along_x + bar_axis.along[1] * along_y) < least_cos:
+            continue
+        corners = _outline_points(bar).reshape(-1, 2) + (left, top)
+        places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
+        beside = (corners[:, 1] - centre_y) * along_x - (corners[:, 0] - centre_x) * along_y
+        if (abs(places.min() - first) <= tolerance and abs(places.max() - last) <= tolerance
+                and np.abs(beside).min() <= length):
+            return True
+    return False
 
 
 def _disc(radius: int) -> np.ndarray:
@@ -1562,7 +1768,8 @@ def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
 
     The steps of :func:`preprocess` after thresholding: ruled lines removed, the digit
     chosen, then rejected when too little or too much ink, too small, a stroke reaching
-    in from outside, the edge of a shadow, of glare or of the sheet, an object's rim
+    in from outside, the edge of a shadow, of glare or of the sheet, a piece of a longer
+    faint line (a crease), a barcode's bar, an object's rim
     (with the box's BGR ``colour``), or one piece of clutter among more (ruled lines
     left over are not clutter).
     """
@@ -1578,6 +1785,10 @@ def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
     if config.ignore_border_ink and is_stroke_from_outside(digit, outside):
         return None
     if config.ignore_edges_of_light and is_edge_of_light(digit, gray):
+        return None
+    if config.ignore_longer_lines and is_part_of_longer_line(digit, cleaned, gray):
+        return None
+    if config.ignore_barcodes and stands_among_bars(digit, cleaned):
         return None
     if config.ignore_filled_loops and colour is not None and encloses_another_surface(
             digit, colour):
