@@ -1,4 +1,4 @@
-"""The preprocessor on distractors: coins, creases and barcodes are no digit."""
+"""The preprocessor on distractors: coins, creases, barcodes and lines through the box."""
 
 import cv2
 from digit_recognition.tools import field
@@ -263,3 +263,73 @@ def test_field_digits_nearest_the_crease_and_barcode_tests_are_read_as_before(se
     match, lost to the barcode test until only a straight or solid mask counted as a bar.
     """
     _assert_read_as_without(field.field_frame(index, seed).frame, OFF)
+
+
+def test_border_contacts_count_separate_places_around_the_border():
+    """Check: :func:`border_contacts` walks the border once, ragged bits as one place."""
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.line(mask, (60, 60), (140, 140), 255, 3)
+    assert preprocessing.border_contacts(mask) == 0
+    cv2.line(mask, (100, 100), (100, 199), 255, 3)
+    assert preprocessing.border_contacts(mask) == 1
+    # A ragged end: bits 2 px apart along the border are one place.
+    ragged = mask.copy()
+    ragged[199, 104:106] = 255
+    assert preprocessing.border_contacts(ragged) == 1
+    # An arc whose both ends the border cuts; a corner from the top to the right side.
+    arc = np.zeros((200, 200), np.uint8)
+    cv2.circle(arc, (100, 0), 60, 255, 3)
+    assert preprocessing.border_contacts(arc) == 2
+    corner = np.zeros((200, 200), np.uint8)
+    cv2.polylines(corner, [np.array([[40, 0], [40, 150], [199, 150]], np.int32)], False, 255, 3)
+    assert preprocessing.border_contacts(corner) == 2
+    # Ink across the border's wrap-around point (the top-left corner) is one place.
+    wrap = np.zeros((200, 200), np.uint8)
+    cv2.circle(wrap, (0, 0), 30, 255, -1)
+    assert preprocessing.border_contacts(wrap) == 1
+
+
+def test_a_thin_line_through_the_box_is_no_digit_and_a_bold_one_cut_by_it_is_kept():
+    """Check: an object's thin corner through the box is no "7"; the width decides."""
+    frame = paper()
+    # From the left side to the bottom: a "7".
+    corner = np.array([[ROI_X - 20, ROI_Y + 60], [ROI_X + 130, ROI_Y + 50],
+                       [ROI_X + 140, ROI_Y + 220]], np.int32)
+    thin = frame.copy()
+    cv2.polylines(thin, [corner], False, (80, 80, 80), 2, cv2.LINE_AA)
+    thin = cv2.GaussianBlur(thin, (0, 0), 0.7)
+    assert preprocessing.preprocess(thin).is_empty
+    assert not preprocessing.preprocess(
+        thin, preprocessing.PreprocessConfig(ignore_lines_through_box=False)).is_empty
+    mask = np.zeros((200, 200), np.uint8)
+    cv2.polylines(mask, [corner - (ROI_X, ROI_Y)], False, 255, 3)
+    assert preprocessing.is_line_through_box(mask)
+    bold = np.zeros((200, 200), np.uint8)
+    cv2.polylines(bold, [corner - (ROI_X, ROI_Y)], False, 255, 12)
+    assert not preprocessing.is_line_through_box(bold)
+
+
+@pytest.mark.parametrize('seed, index', [(7, 1898), (392, 1998), (11, 2079), (389, 1956)])
+def test_field_rims_corners_and_grain_through_the_box_are_no_digit(seed, index):
+    """Check: distractor frames whose thin line through the box the model read as a digit.
+
+    Coins whose rim the box's edge cuts open (an "0" at 0.98 and 1.00), a screen's corner (a
+    "7" at 0.99) and wood grain (a "7" at 0.97). Without ``ignore_lines_through_box`` the
+    line is kept.
+    """
+    item = field.field_frame(index, seed)
+    assert item.kind in ('coins', 'screen', 'wood')
+    assert preprocessing.preprocess(item.frame).is_empty
+    assert not preprocessing.preprocess(
+        item.frame, preprocessing.PreprocessConfig(ignore_lines_through_box=False)).is_empty
+
+
+@pytest.mark.parametrize('seed, index', [(645, 512), (645, 898), (647, 825)])
+def test_field_bold_digits_the_border_cuts_twice_are_read_as_before(seed, index):
+    """Check: bold digits touching the box's border at two places are kept as they were.
+
+    A "2" and an "8" whose strokes the border cuts twice (stroke widths 11.8 and 10.5 px)
+    and a marker "5" (25 px), all read right.
+    """
+    _assert_read_as_without(field.field_frame(index, seed).frame,
+                            preprocessing.PreprocessConfig(ignore_lines_through_box=False))

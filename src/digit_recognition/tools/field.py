@@ -172,11 +172,11 @@ def _field_spec(condition: str, position: int, rng: np.random.Generator,
 
 NEGATIVE_EXAMPLE_CONFIG = PreprocessConfig(max_clutter=0.0, ignore_edges_of_light=False,
                                            ignore_filled_loops=False, ignore_longer_lines=False,
-                                           ignore_barcodes=False)
+                                           ignore_barcodes=False, ignore_lines_through_box=False)
 """The preprocessor that renders the training negatives: the default one without its
 clutter test, its edge-of-light test and its tests of a loop's inside, of a line running
-on and of bars beside (which came after the shipped model and are off here so that the
-recipe's negatives stay as they were). The
+on, of bars beside and of a line through the box (which came after the shipped model and
+are off here so that the recipe's negatives stay as they were). The
 clutter test answers "no digit" itself on
 most boxes of grain, grid or an object's outline, so that with it the model would learn
 from few such boxes (9,404 "no digit" examples of 90,000 scenes instead of 16,336). A box

@@ -223,6 +223,17 @@ BAR_END_TOLERANCE = 0.15
 BAR_MAX_ANGLE = 10.0
 """...and it is parallel to the digit within this many degrees."""
 
+THROUGH_MAX_STROKE = 0.025
+"""Kept ink touching the box's border at two separate places is a line through the box
+when its strokes are at most this fraction of the box's shorter side wide (5 px of a
+200-px box): a coin's rim cut by the box, a screen's or a book's corner (coins 2.8-3.8 px,
+screens 2.6-7.8, wood grain 2.5-6.9); the digits read right that touch it twice are bold
+ones that the border cuts (7.8-25 px)."""
+
+THROUGH_MIN_GAP = 4
+"""Places where ink touches the border are separate when at least this many pixels of the
+border lie between them (a ragged stroke's end touches it in bits)."""
+
 CLUTTER_DISTANCE = 3
 """Ink further than this many pixels from the chosen digit is "elsewhere" in the box
 (:func:`clutter`): a 5's flag or a broken stroke's other half lies closer."""
@@ -363,6 +374,10 @@ class PreprocessConfig:
     """No digit when the kept ink's loops enclose a surface of another colour than around
     them: a coin's or a bottle cap's rim, not a digit's loop
     (:func:`encloses_another_surface`); a colour frame only."""
+    ignore_lines_through_box: bool = True
+    """No digit when what was kept is a thin line touching the box's border at two separate
+    places: it passes through the box, a coin's rim or an object's corner
+    (:func:`is_line_through_box`)."""
     ignore_longer_lines: bool = True
     """No digit when what was kept is one straight stroke that a fainter line continues
     beyond its end, towards the box's border: a crease, a fold or a faint edge kept only
@@ -1299,6 +1314,38 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) 
     return touches and _is_straight(mask)[0]
 
 
+def border_contacts(mask: np.ndarray) -> int:
+    """Return at how many separate places a 0/255 mask touches its border.
+
+    The border is walked around once; runs of ink on it closer than
+    :data:`THROUGH_MIN_GAP` pixels count as one place.
+    """
+    rim = np.concatenate([mask[0, :], mask[1:, -1], mask[-1, -2::-1], mask[-2:0:-1, 0]]) > 0
+    touching = np.flatnonzero(rim)
+    if not len(touching):
+        return 0
+    # The gaps between consecutive touching pixels, around the loop.
+    gaps = np.diff(np.append(touching, touching[0] + len(rim))) - 1
+    return max(1, int(np.count_nonzero(gaps >= THROUGH_MIN_GAP)))
+
+
+def is_line_through_box(mask: np.ndarray) -> bool:
+    """Whether the kept ink is a thin line that enters the box and leaves it again.
+
+    A digit is written inside the box; a thin line touching the border at two separate
+    places passes through it: a coin's rim cut by the box's edge, the corner of a screen,
+    a book or a box, wood grain (13 of the 28 distractor false digits left on 12 field
+    seeds). A bold digit that the border cuts may touch it twice too, so only strokes at
+    most :data:`THROUGH_MAX_STROKE` of the box wide count.
+
+    Args:
+        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
+
+    """
+    return (border_contacts(mask) >= 2
+            and stroke_width(mask) <= THROUGH_MAX_STROKE * min(mask.shape))
+
+
 class _StrokeAxis(NamedTuple):
     """A mask's principal axis: its centre, the unit vector along it and its extent."""
 
@@ -1783,6 +1830,8 @@ def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
     if max(dw, dh) < config.min_digit_size * min(box.width, box.height):
         return None
     if config.ignore_border_ink and is_stroke_from_outside(digit, outside):
+        return None
+    if config.ignore_lines_through_box and is_line_through_box(digit):
         return None
     if config.ignore_edges_of_light and is_edge_of_light(digit, gray):
         return None
