@@ -1357,11 +1357,8 @@ class _StrokeAxis(NamedTuple):
     """The pixels' least and greatest distance from the centre along it."""
 
 
-def _stroke_axis(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> _StrokeAxis:
-    """Return the principal axis of a non-empty 0/255 mask's pixels (second moments).
-
-    ``offset`` (x, y) is added to the centre: the mask's place in a larger image.
-    """
+def _stroke_axis(mask: np.ndarray) -> _StrokeAxis:
+    """Return the principal axis of a non-empty 0/255 mask's pixels (second moments)."""
     moments = cv2.moments(mask, binaryImage=True)
     centre_x, centre_y = moments['m10'] / moments['m00'], moments['m01'] / moments['m00']
     angle = 0.5 * np.arctan2(2.0 * moments['mu11'], moments['mu20'] - moments['mu02'])
@@ -1369,7 +1366,7 @@ def _stroke_axis(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> _StrokeA
     # The farthest pixel along the axis is a corner of the convex hull.
     corners = _outline_points(mask).reshape(-1, 2)
     places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
-    return _StrokeAxis((centre_x + offset[0], centre_y + offset[1]), (along_x, along_y),
+    return _StrokeAxis((centre_x, centre_y), (along_x, along_y),
                        (float(places.min()), float(places.max())))
 
 
@@ -1598,8 +1595,8 @@ def stands_among_bars(mask: np.ndarray, ink: np.ndarray) -> bool:
         bar = cv2.compare(labels[top:top + h, left:left + w], int(label), cv2.CMP_EQ)
         if not _is_straight(bar)[0]:
             continue
-        bar_axis = _stroke_axis(bar, (int(left), int(top)))
-        if abs(bar_axis.along[0] * along_x + bar_axis.along[1] * along_y) < least_cos:
+        bar_x, bar_y = _stroke_axis(bar).along
+        if abs(bar_x * along_x + bar_y * along_y) < least_cos:
             continue
         corners = _outline_points(bar).reshape(-1, 2) + (left, top)
         places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
