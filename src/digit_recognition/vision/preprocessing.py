@@ -1293,7 +1293,8 @@ def _longest_run(on: np.ndarray) -> int:
     return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
 
-def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) -> bool:
+def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None, *,
+                           straight: bool | None = None) -> bool:
     """Whether the kept ink is one straight stroke touching the box's border.
 
     Scaled into 28x28, any straight stroke is a "1"; in the box it is a "1" only when it
@@ -1305,13 +1306,15 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None) 
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         outside: uint8 0/255 mask of the box's part that is not paper, or None.
+        straight: whether the mask is straight (:func:`_is_straight`), where the caller
+            has measured it already; None: measured here.
 
     """
     touches = mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
     if not touches and outside is not None:
         near = cv2.dilate(outside, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
         touches = cv2.countNonZero(cv2.bitwise_and(mask, near)) > 0
-    return touches and _is_straight(mask)[0]
+    return touches and (_is_straight(mask)[0] if straight is None else straight)
 
 
 def border_contacts(mask: np.ndarray) -> int:
@@ -1359,8 +1362,12 @@ class _StrokeAxis(NamedTuple):
 
 def _stroke_axis(mask: np.ndarray) -> _StrokeAxis:
     """Return the principal axis of a non-empty 0/255 mask's pixels (second moments)."""
-    moments = cv2.moments(mask, binaryImage=True)
-    centre_x, centre_y = moments['m10'] / moments['m00'], moments['m01'] / moments['m00']
+    # The moments of the ink's bounding rectangle alone: a stroke fills a fraction of
+    # the box, and the central moments do not depend on where the rectangle starts.
+    left, top, width, height = cv2.boundingRect(mask)
+    moments = cv2.moments(mask[top:top + height, left:left + width], binaryImage=True)
+    centre_x = left + moments['m10'] / moments['m00']
+    centre_y = top + moments['m01'] / moments['m00']
     angle = 0.5 * np.arctan2(2.0 * moments['mu11'], moments['mu20'] - moments['mu02'])
     along_x, along_y = float(np.cos(angle)), float(np.sin(angle))
     # The farthest pixel along the axis is a corner of the convex hull.
@@ -1370,7 +1377,8 @@ def _stroke_axis(mask: np.ndarray) -> _StrokeAxis:
                        (float(places.min()), float(places.max())))
 
 
-def is_edge_of_light(mask: np.ndarray, gray: np.ndarray) -> bool:
+def is_edge_of_light(mask: np.ndarray, gray: np.ndarray, *,
+                     straight: bool | None = None) -> bool:
     """Whether the kept ink is one straight stroke between paper lit in two ways.
 
     A written stroke has the same paper on both sides. Along the edge of a hard shadow,
@@ -1383,9 +1391,11 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray) -> bool:
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         gray: the box's uint8 gray image the mask was thresholded from.
+        straight: whether the mask is straight (:func:`_is_straight`), where the caller
+            has measured it already; None: measured here.
 
     """
-    if not _is_straight(mask)[0]:
+    if not (_is_straight(mask)[0] if straight is None else straight):
         return False
     inner, widths, least, middle = EDGE_SIDE_BAND
     outer = inner + max(least, widths * stroke_width(mask))
@@ -1499,7 +1509,8 @@ def _darker_than_beside(samples: np.ndarray, centre: np.ndarray, beside: np.ndar
     return np.median(paper, axis=1) - np.median(middle, axis=1)
 
 
-def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray) -> bool:
+def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray, *,
+                           straight: bool | None = None) -> bool:
     """Whether the kept ink is one straight stroke that a fainter line continues.
 
     A written "1" ends where the pen lifted: beyond its ends lies paper. A crease or a
@@ -1516,9 +1527,11 @@ def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray) 
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
         gray: the box's uint8 gray image the ink was thresholded from.
+        straight: whether the mask is straight (:func:`_is_straight`), where the caller
+            has measured it already; None: measured here.
 
     """
-    if not _is_straight(mask)[0]:
+    if not (_is_straight(mask)[0] if straight is None else straight):
         return False
     axis = _stroke_axis(mask)
     (centre_x, centre_y), (along_x, along_y), (first, last) = axis
@@ -1556,7 +1569,8 @@ def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray) 
     return False
 
 
-def stands_among_bars(mask: np.ndarray, ink: np.ndarray) -> bool:
+def stands_among_bars(mask: np.ndarray, ink: np.ndarray, *,
+                      straight: bool | None = None) -> bool:
     """Whether the kept ink is a bar beside another as long as it and parallel to it.
 
     A barcode's bars are straight, parallel and end level with each other; scaled, the
@@ -1570,6 +1584,8 @@ def stands_among_bars(mask: np.ndarray, ink: np.ndarray) -> bool:
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
+        straight: whether the mask is straight (:func:`_is_straight`), where the caller
+            has measured it already; None: measured here.
 
     Returns:
         True when the mask is straight or solid, and another piece of ink of
@@ -1579,7 +1595,9 @@ def stands_among_bars(mask: np.ndarray, ink: np.ndarray) -> bool:
         axis, and lies within a digit's length of it.
 
     """
-    if not (_is_straight(mask)[0] or _solidity(mask) >= BAR_MIN_SOLIDITY):
+    if straight is None:
+        straight = _is_straight(mask)[0]
+    if not (straight or _solidity(mask) >= BAR_MIN_SOLIDITY):
         return False
     (centre_x, centre_y), (along_x, along_y), (first, last) = _stroke_axis(mask)
     length = last - first
@@ -1826,15 +1844,18 @@ def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
     _, _, dw, dh = cv2.boundingRect(digit)
     if max(dw, dh) < config.min_digit_size * min(box.width, box.height):
         return None
-    if config.ignore_border_ink and is_stroke_from_outside(digit, outside):
+    # Four of the tests below ask whether the digit is one straight stroke: measured once.
+    straight = _is_straight(digit)[0]
+    if config.ignore_border_ink and is_stroke_from_outside(digit, outside, straight=straight):
         return None
     if config.ignore_lines_through_box and is_line_through_box(digit):
         return None
-    if config.ignore_edges_of_light and is_edge_of_light(digit, gray):
+    if config.ignore_edges_of_light and is_edge_of_light(digit, gray, straight=straight):
         return None
-    if config.ignore_longer_lines and is_part_of_longer_line(digit, cleaned, gray):
+    if config.ignore_longer_lines and is_part_of_longer_line(
+            digit, cleaned, gray, straight=straight):
         return None
-    if config.ignore_barcodes and stands_among_bars(digit, cleaned):
+    if config.ignore_barcodes and stands_among_bars(digit, cleaned, straight=straight):
         return None
     if config.ignore_filled_loops and colour is not None and encloses_another_surface(
             digit, colour):
