@@ -312,12 +312,7 @@ def _camera(rng: np.random.Generator, frame: np.ndarray, tier: str) -> np.ndarra
     max_motion = {'clean': 0, 'realistic': 5, 'hard': 11}[tier]
     length = int(rng.integers(0, max_motion + 1)) if rng.random() < 0.5 else 0
     if length >= 2:
-        kernel = np.zeros((length, length), np.float32)
-        kernel[length // 2, :] = 1.0 / length
-        rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2),
-                                      rng.uniform(0, 180), 1.0)
-        kernel = cv2.warpAffine(kernel, rot, (length, length))
-        frame = cv2.filter2D(frame, -1, kernel / max(kernel.sum(), 1e-6))
+        frame = motion_blur(frame, length, rng.uniform(0, 180))
     noise = {'clean': 1.5, 'realistic': 3.0, 'hard': 5.0}[tier]
     if tier == 'hard' and rng.random() < 0.3:
         frame *= rng.uniform(0.3, 0.55)  # a dark room: low exposure, high gain noise
@@ -326,9 +321,31 @@ def _camera(rng: np.random.Generator, frame: np.ndarray, tier: str) -> np.ndarra
         np.float32)
     out = np.clip(frame, 0, 255).astype(np.uint8)
     low, high = {'clean': (88, 96), 'realistic': (70, 90), 'hard': (40, 75)}[tier]
-    quality = int(rng.integers(low, high + 1))
-    ok, data = cv2.imencode('.jpg', out, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else out
+    return jpeg_roundtrip(out, int(rng.integers(low, high + 1)))
+
+
+def motion_blur(frame: np.ndarray, length: int, angle: float) -> np.ndarray:
+    """Return ``frame`` smeared along a straight line: the camera or the sheet moving.
+
+    Args:
+        frame: an image of any depth; the result has the same shape and dtype.
+        length: the smear's length in pixels (below 2: the frame unchanged).
+        angle: the smear's direction in degrees.
+
+    """
+    if length < 2:
+        return frame
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0 / length
+    rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1.0)
+    kernel = cv2.warpAffine(kernel, rot, (length, length))
+    return cv2.filter2D(frame, -1, kernel / max(kernel.sum(), 1e-6))
+
+
+def jpeg_roundtrip(frame: np.ndarray, quality: int) -> np.ndarray:
+    """Return a uint8 BGR ``frame`` as a JPEG of ``quality`` (0-100) decodes."""
+    ok, data = cv2.imencode('.jpg', frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else frame
 
 
 def _paper_warp(rng: np.random.Generator, tier: str, box: RegionOfInterest) -> np.ndarray:
