@@ -20,21 +20,24 @@ import numpy as np
 import pytest
 
 SEED = 2026
-FRAMES = range(0, 300, 10)
-"""Thirty clean frames of ``make field``'s seed: every digit three times, each paper kind."""
+FRAMES = [10 * k + k % 10 for k in range(30)]
+"""Thirty clean frames of ``make field``'s seed, spread over the tier: every digit three
+times (a frame's digit is its index modulo 10), synthetic writers' and Hershey fonts',
+on plain and ruled paper (the clean tier's)."""
+
+LIMITS = {
+    'motion blur 11 px': lambda frame, index: motion_blur(frame, 11, 37.0 * index % 180),
+    'defocus 2 px': lambda frame, index: cv2.GaussianBlur(frame, (0, 0), 2.0),
+    'JPEG 40': lambda frame, index: jpeg_roundtrip(frame, 40),
+}
+"""Each limit applied to a frame (its index turns the smear)."""
 
 
 def _at_limit(frame: np.ndarray, limit: str, index: int) -> np.ndarray:
-    """Return ``frame`` with one camera limit applied (``index`` turns the smear)."""
-    if limit == 'motion blur 11 px':
-        return motion_blur(frame, 11, 37.0 * index % 180)
-    if limit == 'defocus 2 px':
-        return cv2.GaussianBlur(frame, (0, 0), 2.0)
-    if limit == 'JPEG 40':
-        return jpeg_roundtrip(frame, 40)
-    assert limit == 'all three'
-    return jpeg_roundtrip(cv2.GaussianBlur(motion_blur(frame, 11, 37.0 * index % 180),
-                                           (0, 0), 2.0), 40)
+    """Return ``frame`` with one limit of :data:`LIMITS` applied, or with ``'all three'``."""
+    for name in LIMITS if limit == 'all three' else [limit]:
+        frame = LIMITS[name](frame, index)
+    return frame
 
 
 @pytest.fixture(scope='module')
@@ -46,6 +49,7 @@ def model():
 def clean_frames():
     items = [field.field_frame(index, SEED) for index in FRAMES]
     assert {item.condition for item in items} == {'clean'}
+    assert sorted(item.label for item in items) == sorted(list(range(10)) * 3)
     return items
 
 
@@ -62,7 +66,7 @@ def test_the_clean_frames_are_read_right(model, clean_frames):
         item.label for item in clean_frames]
 
 
-@pytest.mark.parametrize('limit', ['motion blur 11 px', 'defocus 2 px', 'JPEG 40', 'all three'])
+@pytest.mark.parametrize('limit', [*LIMITS, 'all three'])
 def test_each_camera_limit_leaves_every_clean_frame_read_right(model, clean_frames, limit):
     """Check: at each limit (and with all three at once) every frame is still read right."""
     read = [_read(model, _at_limit(item.frame, limit, index))
