@@ -403,6 +403,29 @@ def test_the_outlines_give_the_hull_and_rectangle_of_every_pixel():
             cv2.convexHull(pixels))
 
 
+def test_the_shared_shape_measures_are_the_functions_own():
+    """Check: ``_MaskShape``'s measures equal the functions', and move with a window.
+
+    The digit's tests share one ``_MaskShape``; :func:`preprocessing.is_edge_of_light`
+    moves its outline into a window around the mask instead of tracing it again. Masks at
+    the image's border included: a box's digit may touch it.
+    """
+    masks = _shape_masks()
+    at_border = np.zeros((200, 200), np.uint8)
+    cv2.line(at_border, (0, 20), (60, 199), 255, 9)
+    for mask in masks + [at_border, np.ascontiguousarray(masks[0][40:, 30:])]:
+        shape = preprocessing._MaskShape(mask)
+        assert shape.straight == preprocessing._is_straight(mask)[0]
+        assert shape.stroke_width == preprocessing.stroke_width(mask)
+        assert shape.solidity == preprocessing._solidity(mask)
+        assert shape.axis == preprocessing._stroke_axis(mask)
+        x, y, w, h = cv2.boundingRect(mask)
+        x0, y0 = max(x - 3, 0), max(y - 5, 0)
+        window = mask[y0:y + h + 4, x0:x + w + 2]
+        np.testing.assert_array_equal(shape.outline_points - np.array([x0, y0], np.int32),
+                                      preprocessing._outline_points(window))
+
+
 @pytest.mark.parametrize('count', [1, 2, 5, 6, 999, 6000])
 def test_the_median_from_the_histogram_is_numpys(count):
     """Check: ``_median`` gives np.median's value, odd and even counts alike.

@@ -40,6 +40,7 @@ See :mod:`digit_recognition.vision.model_contract` for the output format.
 from collections.abc import Callable, Sequence
 import dataclasses
 import enum
+import functools
 from typing import NamedTuple
 
 import cv2
@@ -160,6 +161,11 @@ OFF_PAPER_CHROMA = 0.05
 """Where the box's background differs in colour from the paper by more than this
 (chromaticity distance, see :func:`off_paper`), the box shows something other than the
 sheet: the desk beyond its edge, an object, a hand."""
+
+_OFF_TINT_SLACK = 2e-3
+"""How much :func:`_off_tint` may exceed a chromaticity's distance from the tint itself:
+float32 rounding, and for a tint within 1e-3 of gray (whose projection it does not
+compute) up to that distance. :func:`off_paper` skips it only with this to spare."""
 
 OFF_PAPER_BORDER = 0.4
 """Only a region of another colour that lies along at least this fraction of one side
@@ -671,8 +677,15 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     bx, by = (box.x - x0) // step, (box.y - y0) // step
     bw, bh = box.width // step, box.height // step
     chroma = _chromaticity(around[by:by + bh, bx:bx + bw])
-    other = (_off_tint(chroma, _median_rows(chroma.reshape(-1, 3)))
-             > OFF_PAPER_CHROMA).astype(np.uint8)
+    colours = chroma.reshape(-1, 3)
+    # The usual case, a box of one colour, decided without the median and the distances
+    # (a third of this function's time): no colour is farther from the segment than from
+    # the median, a point of it, and the median lies within the colours' range.
+    spread = cv2.subtract(cv2.reduce(colours, 0, cv2.REDUCE_MAX),
+                          cv2.reduce(colours, 0, cv2.REDUCE_MIN)).astype(np.float64).ravel()
+    if float(np.sqrt(spread @ spread)) < OFF_PAPER_CHROMA - _OFF_TINT_SLACK:
+        return None
+    other = (_off_tint(chroma, _median_rows(colours)) > OFF_PAPER_CHROMA).astype(np.uint8)
     if not other.any():
         return None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=4)
@@ -1054,20 +1067,91 @@ def _outline_points(mask: np.ndarray) -> np.ndarray:
     return np.concatenate(outlines)
 
 
-def _is_straight(mask: np.ndarray) -> tuple[bool, float]:
+def _is_straight(mask: np.ndarray, points: np.ndarray | None = None) -> tuple[bool, float]:
     """Return whether a non-empty 0/255 mask is one straight stroke, and its length.
 
     Straight: its minimal enclosing rectangle is narrower than :data:`MAX_LINE_ASPECT`
-    of its length.
+    of its length. ``points``: its :func:`_outline_points`, when already found.
     """
-    _, (width, height), _ = cv2.minAreaRect(_outline_points(mask))
+    _, (width, height), _ = cv2.minAreaRect(_outline_points(mask) if points is None else points)
     return min(width, height) < MAX_LINE_ASPECT * max(width, height), max(width, height)
 
 
-def _solidity(mask: np.ndarray) -> float:
-    """Return the fraction of its convex hull that a non-empty 0/255 mask fills."""
-    hull = cv2.contourArea(cv2.convexHull(_outline_points(mask)))
+def _solidity(mask: np.ndarray, points: np.ndarray | None = None) -> float:
+    """Return the fraction of its convex hull that a non-empty 0/255 mask fills.
+
+    ``points``: its :func:`_outline_points`, when already found.
+    """
+    hull = cv2.contourArea(cv2.convexHull(_outline_points(mask) if points is None else points))
     return cv2.countNonZero(mask) / max(hull, 1.0)
+
+
+class _StrokeAxis(NamedTuple):
+    """A mask's principal axis: its centre, the unit vector along it and its extent."""
+
+    centre: tuple[float, float]
+    """The pixels' centroid, (x, y)."""
+    along: tuple[float, float]
+    """The unit vector along the axis, (x, y)."""
+    extent: tuple[float, float]
+    """The pixels' least and greatest distance from the centre along it."""
+
+
+def _stroke_axis(mask: np.ndarray, points: np.ndarray | None = None) -> _StrokeAxis:
+    """Return the principal axis of a non-empty 0/255 mask's pixels (second moments).
+
+    ``points``: its :func:`_outline_points`, when already found.
+    """
+    # The moments of the ink's bounding rectangle alone: a stroke fills a fraction of
+    # the box, and the central moments do not depend on where the rectangle starts.
+    left, top, width, height = cv2.boundingRect(mask)
+    moments = cv2.moments(mask[top:top + height, left:left + width], binaryImage=True)
+    centre_x = left + moments['m10'] / moments['m00']
+    centre_y = top + moments['m01'] / moments['m00']
+    angle = 0.5 * np.arctan2(2.0 * moments['mu11'], moments['mu20'] - moments['mu02'])
+    along_x, along_y = float(np.cos(angle)), float(np.sin(angle))
+    # The farthest pixel along the axis is a corner of the convex hull.
+    corners = (_outline_points(mask) if points is None else points).reshape(-1, 2)
+    places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
+    return _StrokeAxis((centre_x, centre_y), (along_x, along_y),
+                       (float(places.min()), float(places.max())))
+
+
+class _MaskShape:
+    """A non-empty 0/255 mask's measurements that several tests ask for, each made once.
+
+    The tests of :func:`_find_digit` ask the same things of the digit's mask: whether it
+    is straight, its stroke width, its axis, its solidity, each from the same outline.
+    Measured when first asked (most digits are not straight, and most tests then stop).
+    """
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+
+    @functools.cached_property
+    def outline_points(self) -> np.ndarray:
+        """:func:`_outline_points`."""
+        return _outline_points(self.mask)
+
+    @functools.cached_property
+    def straight(self) -> bool:
+        """:func:`_is_straight`."""
+        return _is_straight(self.mask, self.outline_points)[0]
+
+    @functools.cached_property
+    def stroke_width(self) -> float:
+        """:func:`stroke_width`."""
+        return stroke_width(self.mask)
+
+    @functools.cached_property
+    def axis(self) -> _StrokeAxis:
+        """:func:`_stroke_axis`."""
+        return _stroke_axis(self.mask, self.outline_points)
+
+    @functools.cached_property
+    def solidity(self) -> float:
+        """:func:`_solidity`."""
+        return _solidity(self.mask, self.outline_points)
 
 
 def _cut_off_pens(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray,
@@ -1294,7 +1378,7 @@ def _longest_run(on: np.ndarray) -> int:
 
 
 def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None, *,
-                           straight: bool | None = None) -> bool:
+                           shape: _MaskShape | None = None) -> bool:
     """Whether the kept ink is one straight stroke touching the box's border.
 
     Scaled into 28x28, any straight stroke is a "1"; in the box it is a "1" only when it
@@ -1306,15 +1390,15 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None, 
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         outside: uint8 0/255 mask of the box's part that is not paper, or None.
-        straight: whether the mask is straight (:func:`_is_straight`), where the caller
-            has measured it already; None: measured here.
+        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
+            None: measured here.
 
     """
     touches = mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
     if not touches and outside is not None:
         near = cv2.dilate(outside, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
         touches = cv2.countNonZero(cv2.bitwise_and(mask, near)) > 0
-    return touches and (_is_straight(mask)[0] if straight is None else straight)
+    return touches and (_MaskShape(mask) if shape is None else shape).straight
 
 
 def border_contacts(mask: np.ndarray) -> int:
@@ -1332,7 +1416,7 @@ def border_contacts(mask: np.ndarray) -> int:
     return max(1, int(np.count_nonzero(gaps >= THROUGH_MIN_GAP)))
 
 
-def is_line_through_box(mask: np.ndarray) -> bool:
+def is_line_through_box(mask: np.ndarray, *, shape: _MaskShape | None = None) -> bool:
     """Whether the kept ink is a thin line that enters the box and leaves it again.
 
     A digit is written inside the box; a thin line touching the border at two separate
@@ -1343,42 +1427,17 @@ def is_line_through_box(mask: np.ndarray) -> bool:
 
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
+        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
+            None: measured here.
 
     """
     return (border_contacts(mask) >= 2
-            and stroke_width(mask) <= THROUGH_MAX_STROKE * min(mask.shape))
-
-
-class _StrokeAxis(NamedTuple):
-    """A mask's principal axis: its centre, the unit vector along it and its extent."""
-
-    centre: tuple[float, float]
-    """The pixels' centroid, (x, y)."""
-    along: tuple[float, float]
-    """The unit vector along the axis, (x, y)."""
-    extent: tuple[float, float]
-    """The pixels' least and greatest distance from the centre along it."""
-
-
-def _stroke_axis(mask: np.ndarray) -> _StrokeAxis:
-    """Return the principal axis of a non-empty 0/255 mask's pixels (second moments)."""
-    # The moments of the ink's bounding rectangle alone: a stroke fills a fraction of
-    # the box, and the central moments do not depend on where the rectangle starts.
-    left, top, width, height = cv2.boundingRect(mask)
-    moments = cv2.moments(mask[top:top + height, left:left + width], binaryImage=True)
-    centre_x = left + moments['m10'] / moments['m00']
-    centre_y = top + moments['m01'] / moments['m00']
-    angle = 0.5 * np.arctan2(2.0 * moments['mu11'], moments['mu20'] - moments['mu02'])
-    along_x, along_y = float(np.cos(angle)), float(np.sin(angle))
-    # The farthest pixel along the axis is a corner of the convex hull.
-    corners = _outline_points(mask).reshape(-1, 2)
-    places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
-    return _StrokeAxis((centre_x, centre_y), (along_x, along_y),
-                       (float(places.min()), float(places.max())))
+            and (_MaskShape(mask) if shape is None else shape).stroke_width
+            <= THROUGH_MAX_STROKE * min(mask.shape))
 
 
 def is_edge_of_light(mask: np.ndarray, gray: np.ndarray, *,
-                     straight: bool | None = None) -> bool:
+                     shape: _MaskShape | None = None) -> bool:
     """Whether the kept ink is one straight stroke between paper lit in two ways.
 
     A written stroke has the same paper on both sides. Along the edge of a hard shadow,
@@ -1391,14 +1450,16 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray, *,
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         gray: the box's uint8 gray image the mask was thresholded from.
-        straight: whether the mask is straight (:func:`_is_straight`), where the caller
-            has measured it already; None: measured here.
+        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
+            None: measured here.
 
     """
-    if not (_is_straight(mask)[0] if straight is None else straight):
+    if shape is None:
+        shape = _MaskShape(mask)
+    if not shape.straight:
         return False
     inner, widths, least, middle = EDGE_SIDE_BAND
-    outer = inner + max(least, widths * stroke_width(mask))
+    outer = inner + max(least, widths * shape.stroke_width)
     # Only the stroke and the band beside it count: the same distances in a window
     # around them (a shortest path stays within the rectangle of its two ends) cost a
     # fraction of the whole box's. The window is wider than the band because the 3x3
@@ -1406,7 +1467,9 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray, *,
     x0, y0, x1, y1 = _around(RegionOfInterest(*cv2.boundingRect(mask)),
                              int(outer / 0.95) + 2, mask.shape)
     mask, gray = mask[y0:y1, x0:x1], gray[y0:y1, x0:x1]
-    (centre_x, centre_y), (along_x, along_y), (first, last) = _stroke_axis(mask)
+    # The window holds the whole mask: its outline is the mask's, moved.
+    (centre_x, centre_y), (along_x, along_y), (first, last) = _stroke_axis(
+        mask, shape.outline_points - np.array([x0, y0], np.int32))
     half_length = max(-first, last)
     distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, 3)
     # Each pixel's place along the stroke and across it, as images: masks for
@@ -1510,7 +1573,7 @@ def _darker_than_beside(samples: np.ndarray, centre: np.ndarray, beside: np.ndar
 
 
 def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray, *,
-                           straight: bool | None = None) -> bool:
+                           shape: _MaskShape | None = None) -> bool:
     """Whether the kept ink is one straight stroke that a fainter line continues.
 
     A written "1" ends where the pen lifted: beyond its ends lies paper. A crease or a
@@ -1527,15 +1590,17 @@ def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray, 
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
         gray: the box's uint8 gray image the ink was thresholded from.
-        straight: whether the mask is straight (:func:`_is_straight`), where the caller
-            has measured it already; None: measured here.
+        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
+            None: measured here.
 
     """
-    if not (_is_straight(mask)[0] if straight is None else straight):
+    if shape is None:
+        shape = _MaskShape(mask)
+    if not shape.straight:
         return False
-    axis = _stroke_axis(mask)
+    axis = shape.axis
     (centre_x, centre_y), (along_x, along_y), (first, last) = axis
-    thickness = max(2.0, stroke_width(mask))
+    thickness = max(2.0, shape.stroke_width)
     half = thickness + 1.0
     # The corridor, and the paper beside it past the stroke's blurred rim.
     across = np.arange(-np.ceil(half + 6.0), np.ceil(half + 6.0) + 1.0)
@@ -1570,7 +1635,7 @@ def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray, 
 
 
 def stands_among_bars(mask: np.ndarray, ink: np.ndarray, *,
-                      straight: bool | None = None) -> bool:
+                      shape: _MaskShape | None = None) -> bool:
     """Whether the kept ink is a bar beside another as long as it and parallel to it.
 
     A barcode's bars are straight, parallel and end level with each other; scaled, the
@@ -1584,8 +1649,8 @@ def stands_among_bars(mask: np.ndarray, ink: np.ndarray, *,
     Args:
         mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
         ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
-        straight: whether the mask is straight (:func:`_is_straight`), where the caller
-            has measured it already; None: measured here.
+        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
+            None: measured here.
 
     Returns:
         True when the mask is straight or solid, and another piece of ink of
@@ -1595,11 +1660,11 @@ def stands_among_bars(mask: np.ndarray, ink: np.ndarray, *,
         axis, and lies within a digit's length of it.
 
     """
-    if straight is None:
-        straight = _is_straight(mask)[0]
-    if not (straight or _solidity(mask) >= BAR_MIN_SOLIDITY):
+    if shape is None:
+        shape = _MaskShape(mask)
+    if not (shape.straight or shape.solidity >= BAR_MIN_SOLIDITY):
         return False
-    (centre_x, centre_y), (along_x, along_y), (first, last) = _stroke_axis(mask)
+    (centre_x, centre_y), (along_x, along_y), (first, last) = shape.axis
     length = last - first
     tolerance = BAR_END_TOLERANCE * length + 2.0
     _, labels, stats, _ = _components_with_stats(cv2.subtract(ink, mask))
@@ -1610,13 +1675,13 @@ def stands_among_bars(mask: np.ndarray, ink: np.ndarray, *,
     least_cos = np.cos(np.radians(BAR_MAX_ANGLE))
     for label in candidates[candidates > 0]:
         left, top, w, h = stats[label, :4]
-        bar = cv2.compare(labels[top:top + h, left:left + w], int(label), cv2.CMP_EQ)
-        if not _is_straight(bar)[0]:
+        bar = _MaskShape(cv2.compare(labels[top:top + h, left:left + w], int(label), cv2.CMP_EQ))
+        if not bar.straight:
             continue
-        bar_x, bar_y = _stroke_axis(bar).along
+        bar_x, bar_y = bar.axis.along
         if abs(bar_x * along_x + bar_y * along_y) < least_cos:
             continue
-        corners = _outline_points(bar).reshape(-1, 2) + (left, top)
+        corners = bar.outline_points.reshape(-1, 2) + (left, top)
         places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
         beside = (corners[:, 1] - centre_y) * along_x - (corners[:, 0] - centre_x) * along_y
         if (abs(places.min() - first) <= tolerance and abs(places.max() - last) <= tolerance
@@ -1844,18 +1909,17 @@ def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
     _, _, dw, dh = cv2.boundingRect(digit)
     if max(dw, dh) < config.min_digit_size * min(box.width, box.height):
         return None
-    # Four of the tests below ask whether the digit is one straight stroke: measured once.
-    straight = _is_straight(digit)[0]
-    if config.ignore_border_ink and is_stroke_from_outside(digit, outside, straight=straight):
+    # The tests below ask the same things of the digit's shape: each measured once.
+    shape = _MaskShape(digit)
+    if config.ignore_border_ink and is_stroke_from_outside(digit, outside, shape=shape):
         return None
-    if config.ignore_lines_through_box and is_line_through_box(digit):
+    if config.ignore_lines_through_box and is_line_through_box(digit, shape=shape):
         return None
-    if config.ignore_edges_of_light and is_edge_of_light(digit, gray, straight=straight):
+    if config.ignore_edges_of_light and is_edge_of_light(digit, gray, shape=shape):
         return None
-    if config.ignore_longer_lines and is_part_of_longer_line(
-            digit, cleaned, gray, straight=straight):
+    if config.ignore_longer_lines and is_part_of_longer_line(digit, cleaned, gray, shape=shape):
         return None
-    if config.ignore_barcodes and stands_among_bars(digit, cleaned, straight=straight):
+    if config.ignore_barcodes and stands_among_bars(digit, cleaned, shape=shape):
         return None
     if config.ignore_filled_loops and colour is not None and encloses_another_surface(
             digit, colour):
