@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 import re
 
+import cv2
 from digit_recognition.nodes import launch_arguments
 from digit_recognition.tools import bench_pipeline
 from digit_recognition.tools.bench_pipeline import (
@@ -63,6 +64,22 @@ def test_runs_are_interleaved_abba():
     order = interleaved([a, b, c], 3)
     assert [config.label for _, config in order] == list('abccbaabc')
     assert [round_index for round_index, _ in order] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+def test_reference_work_runs_on_one_opencv_thread_and_gives_it_back():
+    """Check: the machine's reference work is a CPU time; OpenCV keeps its thread count.
+
+    It runs in the bench's own process, whose OpenCV setting must not change.
+    """
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        took = bench_pipeline.reference_work_ms(repeats=3, calls=2)
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
+    assert math.isfinite(took) and took > 0.0
+    assert re.search(r'; reference work \d+\.\d\d ms CPU$', bench_pipeline.machine_load(0.1))
 
 
 def test_json_entry_has_the_documented_fields():
