@@ -6,7 +6,7 @@ import re
 
 import cv2
 from digit_recognition.nodes import launch_arguments
-from digit_recognition.tools import bench_pipeline
+from digit_recognition.tools import bench_model, bench_pipeline
 from digit_recognition.tools.bench_pipeline import (
     Config, CONFIGS, cpu_ms_per_frame, DEFAULT_ARRANGEMENT, interleaved, README_BEGIN,
     README_END, Result, RunResult, Spread, TABLE_HEADER, table_rows, target_lines)
@@ -74,7 +74,7 @@ def test_reference_work_runs_on_one_opencv_thread_and_gives_it_back():
     before = cv2.getNumThreads()
     try:
         cv2.setNumThreads(2)
-        took = bench_pipeline.reference_work_ms(repeats=3, calls=2)
+        took = bench_model.reference_work_ms(repeats=3, calls=2)
         assert cv2.getNumThreads() == 2
     finally:
         cv2.setNumThreads(before)

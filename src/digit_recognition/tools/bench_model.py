@@ -15,9 +15,11 @@ from datetime import datetime, timezone
 import importlib.metadata
 import os
 import platform
+import statistics
 import sys
 import time
 
+import cv2
 from digit_recognition.vision.inference import load_model
 from digit_recognition.vision.model_contract import to_model_batch
 
@@ -45,6 +47,37 @@ def package_version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return 'not installed'
+
+
+def reference_work_ms(repeats: int = 7, calls: int = 20) -> float:
+    """Return the CPU milliseconds one fixed piece of image work takes on this thread.
+
+    The same OpenCV and NumPy calls (a median filter, a closing, a threshold, connected
+    components, an area resize and a sort, as in the preprocessor) on the same random
+    256x256 image every time, on one OpenCV thread, whatever this package's code: the
+    median of ``repeats`` rounds of ``calls`` each. On the shared build machine the same
+    pipeline has cost 2.5 times more CPU a frame in one quarter of an hour than in the
+    next, with the load average and CPU use as low in both; taken before and after the
+    runs, this figure tells such a slow spell from a change of the code.
+    """
+    image = np.random.default_rng(0).integers(0, 256, (256, 256), dtype=np.uint8)
+    square = cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        rounds = []
+        for _ in range(repeats):
+            start = time.thread_time()
+            for _ in range(calls):
+                closed = cv2.morphologyEx(cv2.medianBlur(image, 5), cv2.MORPH_CLOSE, square)
+                cv2.connectedComponentsWithStats(
+                    cv2.threshold(closed, 160, 255, cv2.THRESH_BINARY)[1], connectivity=8)
+                cv2.resize(image, (32, 32), interpolation=cv2.INTER_AREA)
+                np.sort(image.astype(np.float32), axis=0)
+            rounds.append((time.thread_time() - start) * 1000.0 / calls)
+    finally:
+        cv2.setNumThreads(threads)
+    return statistics.median(rounds)
 
 
 def time_calls(function: Callable[[], object], repeats: int, warmup: int) -> np.ndarray:
@@ -101,7 +134,7 @@ def run(repeats: int, threads: int) -> str:
         '',
         f'- date: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}',
         f'- machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} '
-        f'{platform.machine()}',
+        f'{platform.machine()}; reference work {reference_work_ms():.2f} ms CPU',
         f'- Python {platform.python_version()}, TensorFlow {tf.__version__}, '
         f'Keras {package_version("keras")}, '
         f'LiteRT (ai-edge-litert) {package_version("ai-edge-litert")}, '

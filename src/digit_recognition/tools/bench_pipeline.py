@@ -57,7 +57,6 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import cv2
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes import launch_arguments
 from digit_recognition.nodes.launch_arguments import profile_variable
@@ -66,7 +65,7 @@ from digit_recognition.nodes.pipeline import (
     default_params_file, installed_config_file, NODE_CLASSES, NODE_NAMES)
 from digit_recognition.nodes.qos import PREDICTION_QOS
 from digit_recognition.tools.bench_compressed import compressed_input_table
-from digit_recognition.tools.bench_model import cpu_model, package_version
+from digit_recognition.tools.bench_model import cpu_model, package_version, reference_work_ms
 from digit_recognition.tools.ros_isolation import isolate_ros_traffic
 from digit_recognition.tools.soak import MAX_CAMERA_FPS, run_soak, write_frame_folder
 import numpy as np
@@ -589,37 +588,6 @@ def measure(config: Config, frame_folder: str, work_dir: str, monitor: Monitor,
                                     f'({worker.stderr_path})')
         monitor.take_latencies()
     return run
-
-
-def reference_work_ms(repeats: int = 7, calls: int = 20) -> float:
-    """Return the CPU milliseconds one fixed piece of image work takes on this thread.
-
-    The same OpenCV and NumPy calls (a median filter, a closing, a threshold, connected
-    components, an area resize and a sort, as in the preprocessor) on the same random
-    256x256 image every time, on one OpenCV thread, whatever this package's code: the
-    median of ``repeats`` rounds of ``calls`` each. On the shared build machine the same
-    pipeline has cost 2.5 times more CPU a frame in one quarter of an hour than in the
-    next, with the load average and CPU use as low in both; taken before and after the
-    runs, this figure tells such a slow spell from a change of the code.
-    """
-    image = np.random.default_rng(0).integers(0, 256, (256, 256), dtype=np.uint8)
-    square = cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        rounds = []
-        for _ in range(repeats):
-            start = time.thread_time()
-            for _ in range(calls):
-                closed = cv2.morphologyEx(cv2.medianBlur(image, 5), cv2.MORPH_CLOSE, square)
-                cv2.connectedComponentsWithStats(
-                    cv2.threshold(closed, 160, 255, cv2.THRESH_BINARY)[1], connectivity=8)
-                cv2.resize(image, (32, 32), interpolation=cv2.INTER_AREA)
-                np.sort(image.astype(np.float32), axis=0)
-            rounds.append((time.thread_time() - start) * 1000.0 / calls)
-    finally:
-        cv2.setNumThreads(threads)
-    return statistics.median(rounds)
 
 
 def machine_load(sample_seconds: float = 1.0, top: int = 3) -> str:
