@@ -16,7 +16,7 @@ from digit_recognition.vision.inference import ModelLoadError
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import (
-    Executor, ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor)
+    Executor, ExternalShutdownException, SingleThreadedExecutor)
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -81,7 +81,7 @@ def prepare_process() -> None:
     keep_opencv_on_one_thread()
 
 
-EXECUTORS = ('auto', 'events', 'single', 'multi')
+EXECUTORS = ('auto', 'events', 'single')
 """Executor kinds for the nodes of one process (see :func:`make_executor`)."""
 
 
@@ -108,9 +108,10 @@ def make_executor(kind: str = 'auto', context: Optional[Context] = None) -> Exec
     than once per callback; per camera frame that costs more CPU than preprocessing
     the frame (``make bench`` measures both).
     ``single`` is a ``SingleThreadedExecutor`` (what Humble and Jazzy get).
-    ``multi`` is the ``MultiThreadedExecutor``: its threads contend for the GIL, which
-    the pipeline's callbacks hold nearly all the time, so it is slower here; kept for
-    comparison.
+    rclpy's ``MultiThreadedExecutor`` is not offered: its spin thread does not wait
+    while callbacks it handed to its pool are pending (rclpy issue #1452); with it the
+    four nodes took a whole core and handled fewer than half of the camera's frames at
+    30 fps (doc/performance-log.md, 2026-12-04).
 
     Raises:
         ValueError: for an unknown kind, or ``events`` where rclpy lacks it.
@@ -126,9 +127,7 @@ def make_executor(kind: str = 'auto', context: Optional[Context] = None) -> Exec
             raise ValueError('executor events needs rclpy.experimental.EventsExecutor '
                              '(ROS 2 Kilted or newer)')
         return events(context=context)
-    if kind == 'single':
-        return SingleThreadedExecutor(context=context)
-    return MultiThreadedExecutor(num_threads=4, context=context)
+    return SingleThreadedExecutor(context=context)
 
 
 class _Interrupted:

@@ -787,7 +787,6 @@ EXTRA_CONFIGS = [
     Config('process per node, tflite, no Fast DDS profile', PROCESS_PER_NODE,
            fastdds_profile=False),
     Config('baseline: one process, keras predict()', ONE_PROCESS, 'keras', baseline=True),
-    Config('one process, tflite, MultiThreadedExecutor', ONE_PROCESS, executor='multi'),
 ]
 """Further configurations, measured with ``--all`` (or picked with ``--only``)."""
 
@@ -903,8 +902,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--warmup', type=float, default=2.0,
                         help='seconds after the first predictions before measuring')
     parser.add_argument('--all', action='store_true',
-                        help='also measure keras, the predict() baseline, no Fast DDS '
-                             'profile and the MultiThreadedExecutor')
+                        help='also measure keras, the predict() baseline and no Fast DDS '
+                             'profile')
     parser.add_argument('--only', action='append', metavar='TEXT',
                         help='run only configurations whose label contains TEXT')
     parser.add_argument('--profile', type=int, metavar='FRAMES',
