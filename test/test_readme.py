@@ -15,6 +15,8 @@ DOCUMENTS = [REPO_ROOT / 'README.md', *sorted((REPO_ROOT / 'doc').glob('*.md'))]
 REPOSITORY_PATH = re.compile(
     r'`((?:\.ci|config|doc|fonts|launch|resource|scripts|src|test)/[^`\s]*)`')
 """A path in the repository, as the documents name one in backticks."""
+FILE_SUFFIXES = {'json', 'keras', 'md', 'png', 'py', 'tflite', 'txt', 'yaml'}
+"""Endings of file names that look like ``module.name`` (``field.md``)."""
 
 
 @pytest.mark.parametrize('module', [camera_node, preprocessor_node, classifier_node,
@@ -83,9 +85,6 @@ def test_the_files_the_documents_name_are_there():
                      if not path.startswith('fonts/node_modules')
                      and not any(REPO_ROOT.glob(path.rstrip('/'))))
     assert not missing, f'paths named but not there: {missing}'
-
-
-FILE_SUFFIXES = {'json', 'keras', 'md', 'png', 'py', 'tflite', 'txt', 'yaml'}
 
 
 def test_the_functions_the_documents_name_are_there():
