@@ -1467,9 +1467,9 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray, *,
     x0, y0, x1, y1 = _around(RegionOfInterest(*cv2.boundingRect(mask)),
                              int(outer / 0.95) + 2, mask.shape)
     mask, gray = mask[y0:y1, x0:x1], gray[y0:y1, x0:x1]
-    # The window holds the whole mask: its outline is the mask's, moved.
-    (centre_x, centre_y), (along_x, along_y), (first, last) = _stroke_axis(
-        mask, shape.outline_points - np.array([x0, y0], np.int32))
+    # The window holds the whole mask: its axis is the mask's, moved.
+    (centre_x, centre_y), (along_x, along_y), (first, last) = shape.axis
+    centre_x, centre_y = centre_x - x0, centre_y - y0
     half_length = max(-first, last)
     distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, 3)
     # Each pixel's place along the stroke and across it, as images: masks for
