@@ -1,6 +1,7 @@
 """/diagnostics over real DDS: every node reports, and a camera outage turns ERROR and back."""
 
 import os
+import re
 
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -89,6 +90,9 @@ def test_every_node_reports_its_health_with_its_figures(graph, camera_folder):
     camera = watcher.values(CAMERA)
     assert camera['camera'] == 'connected'
     assert float(camera['frames published per s']) > 0
+    # An OK status says the rate of what the node reads, named once.
+    assert re.fullmatch(r'\d+\.\d source frames/s', watcher.latest[CAMERA].message)
+    assert re.fullmatch(r'\d+\.\d image_raw frames/s', watcher.latest[PREPROCESSOR].message)
     preprocessor = watcher.values(PREPROCESSOR)
     assert float(preprocessor['image_raw per s']) > 0
     assert float(preprocessor['digit_input per s']) > 0

@@ -112,7 +112,7 @@ class CameraNode(Node):
         if self.params['compressed_format'] != 'none':
             self._compressed_publisher = GuardedPublisher(
                 self, CompressedImage, 'image_raw/compressed', RELIABLE_IMAGE_QOS)
-        self.flow = FlowMonitor('source frames', 'frames published')
+        self.flow = FlowMonitor('source', 'frames published')
         self._diagnostics = DiagnosticsPublisher(self, 'camera', self._health,
                                                  hardware_id=frame_source.describe())
         self.frames_published = 0
