@@ -74,6 +74,16 @@ def test_yaml_names_every_declared_parameter_with_its_default():
             assert value == declared[name].default, f'{node}.{name} differs from its default'
 
 
+def test_the_shipped_demo_holds_each_digit_long_enough_to_become_stable():
+    # `source:=demo` is how a user without a camera first tries stable_digit and
+    # read_digit: a card must outlast the batch that straddles its arrival plus
+    # stable_count whole batches, or a stable reading forms only by chance.
+    configured = yaml_parameters()
+    batch_size = configured['classifier']['batch_size']
+    stable_count = configured['classifier']['stable_count']
+    assert configured['camera']['demo_hold_frames'] >= batch_size * (stable_count + 1)
+
+
 LAUNCH_TREE = ast.parse(LAUNCH_FILE.read_text())
 
 

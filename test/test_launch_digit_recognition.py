@@ -15,6 +15,7 @@ import unittest
 
 from ament_index_python.packages import get_package_share_directory
 from digit_interfaces.msg import DigitPrediction
+from digit_interfaces.srv import ReadDigit
 from digit_recognition.nodes.launch_arguments import (
     ARRANGEMENTS, NODE_NAMES, ONE_PROCESS, PIPELINE_EXECUTABLE)
 import pytest
@@ -82,6 +83,13 @@ class TestDigitRecognitionLaunch(unittest.TestCase):
         self.node.create_subscription(DigitPrediction, 'prediction', predictions.append, 10)
         self.assertTrue(self.spin_until(lambda: len(predictions) >= 3))
         self.assertEqual([p.frame_count for p in predictions[:3]], [3, 3, 3])
+
+    def test_read_digit_answers_with_a_digit_held_up(self):
+        response = self.call(ReadDigit, 'read_digit',
+                             ReadDigit.Request(timeout_s=20.0, allow_no_digit=False))
+        self.assertTrue(response.success, response.message)
+        self.assertNotEqual(response.prediction.digit, DigitPrediction.NO_DIGIT)
+        self.assertEqual(response.prediction.header.frame_id, 'camera_optical_frame')
 
     def get_threshold(self):
         result = self.call(GetParameters, '/preprocessor/get_parameters',

@@ -53,8 +53,9 @@ PARAMETERS: List[ParameterSpec] = [
                   'folder is not read from disk again on every pass (0: read every frame '
                   'from disk); cameras, video files and the demo are not affected',
                   0, 65536, read_only=True),
-    ParameterSpec('demo_hold_frames', 10, 'demo: frames each digit is held in view '
-                  '(a person holds a card up for a moment)', 1, 1000, read_only=True),
+    ParameterSpec('demo_hold_frames', 30, 'demo: frames each digit is held in view '
+                  '(a person holds a card up for a moment; 30 frames are 1 s at 30 fps, '
+                  'long enough for stable_digit and read_digit)', 1, 1000, read_only=True),
     ParameterSpec('demo_empty_probability', 0.0, 'demo: share of frames with no digit',
                   0.0, 1.0, read_only=True),
     ParameterSpec('demo_seed', 0, 'demo: random seed of the generated frames', 0, 2**31 - 1,
