@@ -234,6 +234,13 @@ def test_a_profile_the_user_already_has_is_kept_and_the_log_says_so(variable):
     assert f'keeping {variable}=/etc/robot.xml' in line
 
 
+def test_the_shipped_profile_already_in_the_environment_is_named_as_such():
+    env, line = fastdds_profile_environment(
+        'shipped', SHIPPED_PROFILE, {'ROS_DISTRO': 'jazzy', FASTRTPS_VARIABLE: SHIPPED_PROFILE})
+    assert env == {}
+    assert line.endswith('from the environment, the shipped profile')
+
+
 def test_none_sets_no_profile():
     env, line = fastdds_profile_environment('none', SHIPPED_PROFILE, {})
     assert env == {}

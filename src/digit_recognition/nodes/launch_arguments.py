@@ -435,7 +435,12 @@ def fastdds_profile_environment(argument: str, shipped_profile: str,
     if choice in (PROFILE_SHIPPED, ''):
         existing = [name for name in PROFILE_VARIABLES if environ.get(name)]
         if existing:
-            return {}, (f'Fast DDS profile: keeping {existing[0]}={environ[existing[0]]} '
+            kept = environ[existing[0]]
+            # As the README has a separate camera driver's shell export it.
+            if os.path.realpath(kept) == os.path.realpath(shipped_profile):
+                return {}, (f'Fast DDS profile: {existing[0]}={kept} from the environment, '
+                            'the shipped profile')
+            return {}, (f'Fast DDS profile: keeping {existing[0]}={kept} '
                         'from the environment; the shipped profile is not set '
                         '(fastdds_profile:=<file> to override)')
         path = shipped_profile
