@@ -8,7 +8,7 @@ import cv2
 from digit_recognition.vision.frame_sources import (
     Backoff, CaptureSource, DemoSource, FolderSource, Frame, ReconnectingSource,
     SourceUnavailableError)
-from digit_recognition.vision.frame_sources import make_frame_source
+from digit_recognition.vision.frame_sources import make_frame_source, opencv_has_gstreamer
 
 import numpy as np
 
@@ -175,6 +175,22 @@ def test_missing_device_index_is_unavailable_without_asking_opencv(capfd):
     with pytest.raises(SourceUnavailableError, match=f'/dev/video{index} does not exist'):
         source.open()
     assert capfd.readouterr().err == ''
+
+
+def test_gstreamer_support_is_read_from_the_build_information():
+    """Check: OpenCV's build information decides the hint of a pipeline that fails."""
+    assert opencv_has_gstreamer('  Video I/O:\n    GStreamer:                   YES (1.20.3)\n')
+    assert not opencv_has_gstreamer('  Video I/O:\n    GStreamer:                   NO\n')
+    assert not opencv_has_gstreamer('  Video I/O:\n    FFMPEG:                      YES\n')
+
+
+def test_a_gstreamer_pipeline_that_does_not_open_says_why():
+    """Check: a pipeline that cannot open is unavailable, with the build's hint if it applies."""
+    source = make_frame_source('nosuchelement_digit_test ! appsink')
+    with pytest.raises(SourceUnavailableError) as raised:
+        source.open()
+    hint = 'this OpenCV build has no GStreamer support'
+    assert (hint in str(raised.value)) == (not opencv_has_gstreamer())
 
 
 def test_spec_parsing(tmp_path):

@@ -154,9 +154,10 @@ class CameraNode(Node):
                                        'frames')
         elif source.state == ReconnectingSource.WAITING and source.failures > 0:
             self._reported_waiting = True
+            # The error names the source (a GStreamer pipeline can be 200 characters).
             self.get_logger().warning(
-                f'camera {source.source.describe()} unavailable ({source.last_error}); '
-                f'retry {source.failures} with backoff', throttle_duration_sec=WARN_PERIOD_S)
+                f'camera unavailable, retry {source.failures} with backoff: '
+                f'{source.last_error}', throttle_duration_sec=WARN_PERIOD_S)
 
     def _watched(self) -> bool:
         return self._image_publisher.get_subscription_count() > 0 or (

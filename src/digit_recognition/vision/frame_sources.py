@@ -33,6 +33,7 @@ import abc
 import collections.abc
 import dataclasses
 import os
+import re
 import sys
 import threading
 import time
@@ -62,6 +63,13 @@ class Frame:
     """The true digit when the source knows it (demo: 0-9, or -1 for no digit)."""
     index: int = 0
     """Running number of the frame since the source was created."""
+
+
+def opencv_has_gstreamer(build_information: str | None = None) -> bool:
+    """Return whether OpenCV was built with GStreamer (``cv2.getBuildInformation()``)."""
+    if build_information is None:
+        build_information = cv2.getBuildInformation()
+    return re.search(r'^\s*GStreamer:\s*YES', build_information, re.MULTILINE) is not None
 
 
 def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -380,9 +388,8 @@ class CaptureSource(FrameSource):
         if not capture.isOpened():
             capture.release()
             hint = ''
-            if self.kind == self.GSTREAMER and 'GStreamer:                   YES' not in (
-                    cv2.getBuildInformation()):
-                hint = ' (this OpenCV build may lack GStreamer support)'
+            if self.kind == self.GSTREAMER and not opencv_has_gstreamer():
+                hint = ' (this OpenCV build has no GStreamer support)'
             raise SourceUnavailableError(f'cannot open {self.describe()}{hint}')
         if self.kind == self.DEVICE:
             # The fewest frames queued in the driver: a read returns a recent frame,
