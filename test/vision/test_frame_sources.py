@@ -6,8 +6,8 @@ import sys
 import cv2
 
 from digit_recognition.vision.frame_sources import (
-    Backoff, CaptureSource, DemoSource, FolderSource, Frame, ReconnectingSource,
-    SourceUnavailableError)
+    Backoff, CaptureSource, DEFAULT_FOLDER_CACHE_BYTES, DemoSource, FolderSource, Frame,
+    ReconnectingSource, SourceUnavailableError)
 from digit_recognition.vision.frame_sources import make_frame_source, opencv_has_gstreamer
 
 import numpy as np
@@ -288,6 +288,31 @@ def test_reconnecting_source_reports_end(tmp_path):
     assert wrapper.read() is not None
     assert wrapper.read() is None and wrapper.state == ReconnectingSource.ENDED
     assert wrapper.read() is None
+
+
+@pytest.mark.parametrize('cache_bytes', [0, DEFAULT_FOLDER_CACHE_BYTES])
+def test_folder_holds_each_image_then_ends(tmp_path, cache_bytes):
+    """Check: a folder of separate pictures repeats each hold_frames times, then ends."""
+    write_folder(tmp_path / 'imgs', count=2)
+    source = FolderSource(str(tmp_path / 'imgs'), width=160, height=120, loop=False,
+                          cache_bytes=cache_bytes, hold_frames=3)
+    with source:
+        frames = [source.read() for _ in range(7)]
+    assert frames[6] is None and source.ended
+    images = [frame.image for frame in frames[:6]]
+    for same in (images[:3], images[3:]):
+        assert all(np.array_equal(same[0], image) for image in same)
+        assert not any(image.flags.writeable for image in same)
+    assert not np.array_equal(images[2], images[3])
+    assert [frame.index for frame in frames[:6]] == list(range(6))
+
+
+def test_folder_spec_takes_its_own_hold():
+    """Check: make_frame_source gives a folder folder_hold_frames, the demo hold_frames."""
+    folder = make_frame_source(os.sep.join(['', 'tmp', '']), hold_frames=30,
+                               folder_hold_frames=4)
+    assert isinstance(folder, FolderSource) and folder.hold_frames == 4
+    assert make_frame_source('demo', hold_frames=30, folder_hold_frames=4).hold_frames == 30
 
 
 def test_demo_source_holds_each_picture():

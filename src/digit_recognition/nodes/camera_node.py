@@ -53,6 +53,10 @@ PARAMETERS: List[ParameterSpec] = [
                   'folder is not read from disk again on every pass (0: read every frame '
                   'from disk); cameras, video files and the demo are not affected',
                   0, 65536, read_only=True),
+    ParameterSpec('folder_hold_frames', 1, 'image folder: frames each image is delivered in '
+                  'a row (1: a recording, frame by frame; e.g. 30: separate pictures, each '
+                  'held in view 1 s at 30 fps, as a prediction needs one picture per batch)',
+                  1, 1000, read_only=True),
     ParameterSpec('demo_hold_frames', 30, 'demo: frames each digit is held in view '
                   '(a person holds a card up for a moment; 30 frames are 1 s at 30 fps, '
                   'long enough for stable_digit and read_digit)', 1, 1000, read_only=True),
@@ -99,6 +103,7 @@ class CameraNode(Node):
                     self.params['fps'], self.params['loop'], seed=self.params['demo_seed'],
                     empty_probability=self.params['demo_empty_probability'],
                     hold_frames=self.params['demo_hold_frames'],
+                    folder_hold_frames=self.params['folder_hold_frames'],
                     folder_cache_bytes=self.params['folder_cache_mb'] * 2**20)
             except ValueError as error:
                 Node.destroy_node(self)

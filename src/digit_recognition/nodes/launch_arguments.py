@@ -93,6 +93,9 @@ PARAMETER_ARGUMENTS: Final = (
     ParameterArgument('source', ('camera',), 'source',
                       'camera source: 0, /dev/video1, video file, image folder, GStreamer '
                       "pipeline or 'demo'"),
+    ParameterArgument('folder_hold_frames', ('camera',), 'folder_hold_frames',
+                      'image folder source: frames each image is held in view (1: a '
+                      'recording, frame by frame; e.g. 30: separate pictures of digits)'),
     ParameterArgument('threshold', ('preprocessor',), 'threshold',
                       "fixed threshold 0-255 (alone, it also selects threshold_mode 'fixed')"),
     ParameterArgument('threshold_mode', ('preprocessor',), 'threshold_mode',

@@ -102,10 +102,17 @@ class FrameSource(abc.ABC):
     """True for a camera, whose frames go stale when not read: a capture thread reads
     it at its rate even while the last frame was not taken yet."""
 
-    def __init__(self, width: int = 640, height: int = 480) -> None:
-        """Remember the requested frame size (0 keeps the source's own size)."""
+    def __init__(self, width: int = 640, height: int = 480, hold_frames: int = 1) -> None:
+        """Remember the requested frame size (0 keeps the source's own size).
+
+        Each picture is delivered ``hold_frames`` times in a row (at least once), as when
+        a person holds a card up to the camera for a moment.
+        """
         self.width = int(width)
         self.height = int(height)
+        self.hold_frames = max(1, int(hold_frames))
+        self._held: tuple | None = None
+        self._held_count = 0
         self._opened = False
         self._ended = False
         self._count = 0
@@ -131,6 +138,7 @@ class FrameSource(abc.ABC):
         self._open()
         self._opened = True
         self._ended = False
+        self._held = None
 
     def close(self) -> None:
         """Release the source; safe to call repeatedly."""
@@ -148,12 +156,21 @@ class FrameSource(abc.ABC):
             raise SourceUnavailableError(f'{self.describe()} is not opened')
         if self._ended:
             return None
-        got = self._read()
-        if got is None:
-            self._ended = True
-            return None
-        image, label = got
-        frame = Frame(fit_frame(image, self.width, self.height), label, self._count)
+        if self._held is None or self._held_count >= self.hold_frames:
+            got = self._read()
+            if got is None:
+                self._ended = True
+                return None
+            image, label = got
+            image = fit_frame(image, self.width, self.height)
+            if self.hold_frames > 1:
+                # Delivered hold_frames times without a copy: read-only, so that a
+                # consumer cannot change the frames that follow.
+                image.setflags(write=False)
+            self._held = image, label
+            self._held_count = 0
+        self._held_count += 1
+        frame = Frame(self._held[0], self._held[1], self._count)
         self._count += 1
         return frame
 
@@ -190,15 +207,11 @@ class DemoSource(FrameSource):
                  empty_probability: float = 0.0, hold_frames: int = 1) -> None:
         """Create a demo source drawing frames of the requested size.
 
-        Each generated picture is delivered ``hold_frames`` times in a row, as when a
-        person holds a card up to the camera for a moment.
+        Each generated picture is delivered ``hold_frames`` times in a row.
         """
-        super().__init__(width, height)
+        super().__init__(width, height, hold_frames)
         self._generator = DemoFrameGenerator(width or 640, height or 480, seed=seed,
                                              empty_probability=empty_probability)
-        self._hold_frames = max(1, int(hold_frames))
-        self._held: tuple | None = None
-        self._held_count = 0
 
     def describe(self) -> str:
         """Return ``'demo'``."""
@@ -211,15 +224,7 @@ class DemoSource(FrameSource):
         pass
 
     def _read(self) -> tuple | None:
-        if self._held is None or self._held_count >= self._hold_frames:
-            image, label = self._generator.next_frame()
-            # Delivered hold_frames times without a copy: read-only, so that a consumer
-            # cannot change the frames that follow.
-            image.setflags(write=False)
-            self._held = image, label
-            self._held_count = 0
-        self._held_count += 1
-        return self._held
+        return self._generator.next_frame()
 
 
 DEFAULT_FOLDER_CACHE_BYTES = 64 * 2**20
@@ -239,7 +244,8 @@ class FolderSource(FrameSource):
     """
 
     def __init__(self, path: str, width: int = 640, height: int = 480,
-                 loop: bool = True, cache_bytes: int = DEFAULT_FOLDER_CACHE_BYTES) -> None:
+                 loop: bool = True, cache_bytes: int = DEFAULT_FOLDER_CACHE_BYTES,
+                 hold_frames: int = 1) -> None:
         """Create a source for the images in ``path``.
 
         Args:
@@ -249,9 +255,11 @@ class FolderSource(FrameSource):
             loop: restart at the end instead of ending.
             cache_bytes: bytes of decoded frames kept in memory; 0 reads every frame
                 from disk.
+            hold_frames: frames each image is delivered in a row: 1 for a recording
+                (frame by frame); more for separate pictures, each held in view.
 
         """
-        super().__init__(width, height)
+        super().__init__(width, height, hold_frames)
         if cache_bytes < 0:
             raise ValueError('cache_bytes must not be negative')
         self.path = path
@@ -435,7 +443,7 @@ class CaptureSource(FrameSource):
 
 def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float = 30.0,
                       loop: bool = True, seed: int = 0, empty_probability: float = 0.0,
-                      hold_frames: int = 1,
+                      hold_frames: int = 1, folder_hold_frames: int = 1,
                       folder_cache_bytes: int = DEFAULT_FOLDER_CACHE_BYTES) -> FrameSource:
     """Create the source a spec names (see the module docstring), without opening it.
 
@@ -449,6 +457,7 @@ def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float
         seed: demo source's random seed.
         empty_probability: demo source's chance of a frame without a digit.
         hold_frames: demo source's number of frames each picture is repeated.
+        folder_hold_frames: image folder's number of frames each image is repeated.
         folder_cache_bytes: image folder's budget of decoded frames kept in memory.
 
     Raises:
@@ -468,7 +477,8 @@ def make_frame_source(spec: str, width: int = 640, height: int = 480, fps: float
     if spec.startswith('/dev/'):
         return CaptureSource(spec, CaptureSource.DEVICE, width, height, fps, loop)
     if os.path.isdir(spec) or spec.endswith(os.sep):
-        return FolderSource(spec, width, height, loop, cache_bytes=folder_cache_bytes)
+        return FolderSource(spec, width, height, loop, cache_bytes=folder_cache_bytes,
+                            hold_frames=folder_hold_frames)
     return CaptureSource(spec, CaptureSource.FILE, width, height, fps, loop)
 
 
