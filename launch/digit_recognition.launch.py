@@ -10,7 +10,7 @@ component container would run them; README, Performance, has the measurements);
 their names, topics and parameters. The arguments are converted and checked by
 ``digit_recognition.nodes.launch_arguments`` (a wrong value stops the launch with one
 line before any node starts); this file only wires its decisions. Every process is
-required: when one exits, the launch ends.
+required: when one exits, the launch ends, with exit code 1 if it failed.
 """
 
 import os
@@ -20,7 +20,7 @@ from ament_index_python.packages import (
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
 from digit_recognition.nodes.launch_arguments import (
     declared_arguments, fastdds_profile_environment, LaunchArgumentError, plan_launch,
-    RQT_PACKAGE)
+    required_process_failure, RequiredProcessError, RQT_PACKAGE)
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
@@ -43,6 +43,16 @@ def package_installed(name: str) -> bool:
     except PackageNotFoundError:
         return False
     return True
+
+
+def end_launch(executable):
+    """Return the on_exit handler of a required process: end the launch, 1 if it failed."""
+    def on_exit(event, context):
+        failure = required_process_failure(executable, event.returncode, context.is_shutdown)
+        if failure:
+            raise RequiredProcessError(failure)
+        return Shutdown(reason=f'the required process {executable} exited')
+    return on_exit
 
 
 def launch_nodes(context, share):
@@ -73,7 +83,7 @@ def launch_nodes(context, share):
             package=PACKAGE, executable=process.executable, name=process.node_name or None,
             namespace=plan.namespace, parameters=parameters, arguments=list(process.arguments),
             remappings=list(plan.remappings), additional_env=env, output='screen',
-            on_exit=Shutdown(reason=f'the required process {process.executable} exited')))
+            on_exit=end_launch(process.executable)))
     if plan.rqt:
         actions.append(Node(package=RQT_PACKAGE, executable=RQT_PACKAGE,
                             arguments=[plan.overlay_topic], additional_env=env))

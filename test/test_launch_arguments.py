@@ -7,13 +7,14 @@ run without ``launch`` (not installable on the build machines).
 import json
 import os
 from pathlib import Path
+import signal
 
 from digit_recognition.nodes import camera_node, classifier_node, overlay_node, preprocessor_node
 from digit_recognition.nodes.launch_arguments import (
     declared_arguments, DEFAULT_ARRANGEMENT, fastdds_major_version, fastdds_profile_environment,
     FASTDDS_VARIABLE, FASTRTPS_VARIABLE, LaunchArgumentError, markdown_table, NODE_NAMES,
     ONE_PROCESS, PARAMETER_ARGUMENTS, PIPELINE_EXECUTABLE, plan_launch, ProcessPlan,
-    profile_variable)
+    profile_variable, required_process_failure)
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -262,6 +263,20 @@ def test_named_profile_file_must_exist_and_overrides_the_environment(tmp_path):
     env, _ = fastdds_profile_environment(
         str(mine), SHIPPED_PROFILE, {FASTDDS_VARIABLE: '/etc/robot.xml'})
     assert env == {FASTDDS_VARIABLE: str(mine)}
+
+
+def test_a_required_process_that_fails_fails_the_launch():
+    assert required_process_failure('pipeline', 1, shutting_down=False) == (
+        'the required process pipeline exited with code 1 (its log is above); the launch ends')
+    assert 'camera was killed by SIGSEGV' in required_process_failure(
+        'camera', -signal.SIGSEGV, shutting_down=False)
+    assert 'killed by signal 99' in required_process_failure('camera', -99, False)
+
+
+def test_a_clean_exit_or_any_exit_during_shutdown_ends_the_launch_normally():
+    assert required_process_failure('pipeline', 0, shutting_down=False) is None
+    for code in (0, 1, -signal.SIGINT, -signal.SIGKILL):  # Ctrl-C, then escalation
+        assert required_process_failure('classifier', code, shutting_down=True) is None
 
 
 def test_readme_lists_every_launch_argument_as_declared():

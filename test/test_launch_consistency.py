@@ -115,7 +115,13 @@ def test_every_node_of_the_package_is_required():
         for keyword in call.keywords)]
     assert len(package_nodes) == 1
     on_exit = {keyword.arg: keyword.value for keyword in package_nodes[0].keywords}['on_exit']
-    assert isinstance(on_exit, ast.Call) and on_exit.func.id == 'Shutdown'
+    assert isinstance(on_exit, ast.Call) and on_exit.func.id == 'end_launch'
+    # The handler decides with the tested function, raises its error, else shuts down.
+    handler = next(node for node in LAUNCH_TREE.body
+                   if isinstance(node, ast.FunctionDef) and node.name == 'end_launch')
+    inner = {node.func.id for node in ast.walk(handler)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert {'required_process_failure', 'RequiredProcessError', 'Shutdown'} <= inner
 
 
 def test_launch_file_imports_every_name_it_uses():

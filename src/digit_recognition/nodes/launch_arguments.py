@@ -13,6 +13,7 @@ Nothing here imports ``rclpy`` or ``launch``: the tests run it on any machine.
 from dataclasses import dataclass, field
 import json
 import os
+import signal
 from typing import Any, Dict, Final, Mapping, Optional, Protocol, Sequence, Tuple
 
 NODE_NAMES: Final = ('camera', 'preprocessor', 'classifier', 'overlay')
@@ -139,6 +140,40 @@ class LaunchArgumentError(ValueError):
         self.name = name
         self.value = value
         super().__init__(f'launch argument {name}:={value!s} is not valid: {accepts}')
+
+
+class RequiredProcessError(RuntimeError):
+    """A required process failed; raised in the launch so that ``ros2 launch`` exits 1."""
+
+
+def required_process_failure(executable: str, returncode: int,
+                             shutting_down: bool) -> Optional[str]:
+    """Say why the launch fails when a required process exits, or None if it ended cleanly.
+
+    Every process is required: any exit ends the launch. An exit with 0, or any exit
+    while the launch is already shutting down (Ctrl-C), ends it normally. Any other exit
+    (a corrupt model file, a crash) is a failure: the launch file raises
+    :class:`RequiredProcessError` with this line, which ``launch`` logs as one error
+    before it shuts the other processes down and exits 1, so that a supervisor
+    (systemd's ``Restart=on-failure``, a script) sees it. ``launch`` itself exits 0
+    whatever its processes' codes.
+
+    Args:
+        executable: the process's executable, as the log names it.
+        returncode: its exit code (negative: killed by that signal).
+        shutting_down: whether the launch was shutting down when it exited.
+
+    """
+    if returncode == 0 or shutting_down:
+        return None
+    if returncode < 0:
+        try:
+            how = f'was killed by {signal.Signals(-returncode).name}'
+        except ValueError:
+            how = f'was killed by signal {-returncode}'
+    else:
+        how = f'exited with code {returncode}'
+    return f'the required process {executable} {how} (its log is above); the launch ends'
 
 
 @dataclass(frozen=True)
