@@ -25,7 +25,7 @@ Frames whose size differs from the requested ``width`` x ``height`` are scaled t
 cover that size, keeping their aspect ratio, and centre-cropped to it (no
 distortion of the digits); a width or height of 0 keeps the source's size.
 
-A frame's image may be shared with the source (the folder's cache, the demo's held
+A frame's image may be shared with the source (the folder's cache, a held
 picture) and is then read-only: copy it before drawing on it.
 """
 
