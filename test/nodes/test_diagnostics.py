@@ -129,3 +129,22 @@ def test_diagnostics_turn_error_when_the_camera_stops_and_ok_when_it_returns(
         watcher.level(name) == DiagnosticStatus.OK for name in names), timeout=30.0), \
         {name: watcher.latest[name] for name in names}
     assert watcher.values(CAMERA)['camera'] == 'connected'
+
+
+def test_a_folder_image_that_does_not_decode_turns_warn_until_it_does(graph, camera_folder):
+    executor, watcher, _ = graph
+    assert spin_until(executor, lambda: watcher.level(CAMERA) == DiagnosticStatus.OK,
+                      timeout=30.0), 'the camera never became healthy'
+    corrupt = camera_folder / 'frame_1.png'
+    good = corrupt.read_bytes()
+    corrupt.write_bytes(good[:100])  # a file cut short
+    assert spin_until(executor, lambda: watcher.level(CAMERA) == DiagnosticStatus.WARN,
+                      timeout=30.0), watcher.latest.get(CAMERA)
+    assert watcher.latest[CAMERA].message == (
+        f'1 image(s) cannot be decoded and are skipped: {corrupt}')
+    assert watcher.values(CAMERA)['camera'] == 'connected'
+    assert float(watcher.values(CAMERA)['frames published per s']) > 0
+
+    corrupt.write_bytes(good)
+    assert spin_until(executor, lambda: watcher.level(CAMERA) == DiagnosticStatus.OK,
+                      timeout=30.0), watcher.latest.get(CAMERA)

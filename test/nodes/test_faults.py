@@ -107,6 +107,37 @@ def test_camera_folder_disappears_and_comes_back(ros_context, tmp_path, known_fr
             node.destroy_node()
 
 
+def test_an_image_of_the_folder_that_does_not_decode_is_skipped(
+        ros_context, tmp_path, known_frame, capfd):
+    frame, digit = known_frame
+    folder = _frame_folder(tmp_path / 'frames', frame)
+    corrupt = folder / 'frame_1.bmp'
+    corrupt.write_bytes(b'half a bitmap')  # e.g. still being copied in
+    camera = CameraNode(context=ros_context, parameter_overrides=[
+        Parameter('source', value=str(folder)), Parameter('fps', value=30.0)])
+    nodes = [camera, PreprocessorNode(context=ros_context), ClassifierNode(context=ros_context),
+             Node('fault_probe', context=ros_context)]
+    predictions = []
+    nodes[-1].create_subscription(DigitPrediction, 'prediction', predictions.append,
+                                  PREDICTION_QOS)
+    executor = SingleThreadedExecutor(context=ros_context)
+    for node in nodes:
+        executor.add_node(node)
+    try:
+        assert spin_until(executor, lambda: len(predictions) >= 4, timeout=20.0), \
+            'the folder stopped at its corrupt image'
+        assert [p.digit for p in predictions] == [digit] * len(predictions)
+        log = capfd.readouterr().err
+        skipped = re.findall(r'WARN.*\[camera\]: 1 image\(s\) cannot be decoded and are '
+                             r'skipped: ' + re.escape(str(corrupt)), log)
+        assert len(skipped) == 1, log  # throttled: one line in the first 5 s
+        assert 'camera unavailable' not in log
+    finally:
+        executor.shutdown()
+        for node in nodes:
+            node.destroy_node()
+
+
 # ------------------------------------------------------------------ garbage images
 
 

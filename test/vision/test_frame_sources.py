@@ -307,6 +307,36 @@ def test_folder_holds_each_image_then_ends(tmp_path, cache_bytes):
     assert [frame.index for frame in frames[:6]] == list(range(6))
 
 
+def test_an_image_that_does_not_decode_is_skipped_until_it_does(tmp_path):
+    """Check: one corrupt file neither stops the folder nor hides the images after it."""
+    folder = tmp_path / 'imgs'
+    write_folder(folder, count=3)
+    bad = folder / 'img_01.png'
+    bad.write_bytes(b'not a png')
+    source = FolderSource(str(folder), width=160, height=120, loop=True)
+    with source:
+        colours = [int(source.read().image[5, 5, 0]) for _ in range(4)]
+        assert colours == [int(colour_frame(i)[5, 5, 0]) for i in (0, 2, 0, 2)]
+        assert source.unreadable_images == (str(bad),)
+        cv2.imwrite(str(bad), colour_frame(1))  # written in full at last
+        colours = [int(source.read().image[5, 5, 0]) for _ in range(3)]
+        assert colours == [int(colour_frame(i)[5, 5, 0]) for i in (0, 1, 2)]
+        assert source.unreadable_images == ()
+
+
+def test_a_folder_in_which_nothing_decodes_is_unavailable(tmp_path):
+    """Check: a pass in which no file decodes fails the source, naming one of them."""
+    folder = tmp_path / 'imgs'
+    folder.mkdir()
+    for name in ('a.png', 'b.jpg'):
+        (folder / name).write_bytes(b'garbage')
+    source = FolderSource(str(folder), width=160, height=120)
+    source.open()
+    with pytest.raises(SourceUnavailableError, match='no image in .* can be decoded'):
+        source.read()
+    assert len(source.unreadable_images) == 2
+
+
 def test_folder_spec_takes_its_own_hold():
     """Check: make_frame_source gives a folder folder_hold_frames, the demo hold_frames."""
     folder = make_frame_source(os.sep.join(['', 'tmp', '']), hold_frames=30,

@@ -17,7 +17,7 @@ compressed plugin does), compressing only while someone subscribes to it. Its he
 import array
 import sys
 import threading
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
@@ -163,6 +163,11 @@ class CameraNode(Node):
             self.get_logger().warning(
                 f'camera unavailable, retry {source.failures} with backoff: '
                 f'{source.last_error}', throttle_duration_sec=WARN_PERIOD_S)
+        unreadable = source.source.unreadable_images
+        if unreadable:
+            self.get_logger().warning(
+                f'{_unreadable_text(unreadable)}; the other images go on',
+                throttle_duration_sec=WARN_PERIOD_S)
 
     def _watched(self) -> bool:
         return self._image_publisher.get_subscription_count() > 0 or (
@@ -178,6 +183,9 @@ class CameraNode(Node):
                                           f'{source.last_error}'))
         elif state == ReconnectingSource.ENDED:
             problems.append((Level.WARN, 'end of the source reached (loop is false)'))
+        unreadable = source.source.unreadable_images
+        if unreadable and state != ReconnectingSource.WAITING:
+            problems.append((Level.WARN, _unreadable_text(unreadable)))
         idle = None
         if not self._watched():
             idle = f'nobody subscribes to {self._image_publisher.topic_name}'
@@ -257,6 +265,11 @@ class CameraNode(Node):
             self.get_logger().warning('the camera is still busy opening or reading; it '
                                       'is closed when that returns')
         super().destroy_node()
+
+
+def _unreadable_text(unreadable: Sequence[str]) -> str:
+    shown = ', '.join(unreadable[:3]) + (', ...' if len(unreadable) > 3 else '')
+    return f'{len(unreadable)} image(s) cannot be decoded and are skipped: {shown}'
 
 
 def main(args: Optional[List[str]] = None) -> int:

@@ -127,6 +127,11 @@ class FrameSource(abc.ABC):
         """True once a non-looping file or folder has delivered its last frame."""
         return self._ended
 
+    @property
+    def unreadable_images(self) -> tuple[str, ...]:
+        """Pictures skipped because they cannot be decoded (an image folder's); none here."""
+        return ()
+
     def open(self) -> None:  # noqa: A003 (the camera-style name is the API)
         """Open (or reopen) the source.
 
@@ -241,6 +246,10 @@ class FolderSource(FrameSource):
     new ones would keep none of them long enough to be read again). A kept frame is
     used only while its file's modification time and size are unchanged, so a file
     replaced on disk is read again; one removed fails as before.
+
+    A file that cannot be decoded (corrupt, or still being written) is skipped and
+    listed in :attr:`unreadable_images` until it decodes on a later pass: one bad file
+    does not stop the others. Only a pass in which no file decodes fails the source.
     """
 
     def __init__(self, path: str, width: int = 640, height: int = 480,
@@ -269,11 +278,18 @@ class FolderSource(FrameSource):
         self._next = 0
         self._cache: dict[str, tuple[tuple[int, int], np.ndarray]] = {}
         self._cached_bytes = 0
+        # Replaced, never changed in place: another thread reads it (the camera node).
+        self._unreadable: tuple[str, ...] = ()
 
     @property
     def cached_bytes(self) -> int:
         """Bytes of decoded frames held in memory now."""
         return self._cached_bytes
+
+    @property
+    def unreadable_images(self) -> tuple[str, ...]:
+        """Files of the folder skipped on their last read because they do not decode."""
+        return self._unreadable
 
     def describe(self) -> str:
         """Return ``'folder <path>'``."""
@@ -301,22 +317,40 @@ class FolderSource(FrameSource):
         listed = set(self._files)
         for path in [path for path in self._cache if path not in listed]:
             self._forget(path)
+        self._unreadable = tuple(path for path in self._unreadable if path in listed)
 
     def _forget(self, path: str) -> None:
         _, image = self._cache.pop(path)
         self._cached_bytes -= image.nbytes
 
     def _read(self) -> tuple | None:
-        if self._next >= len(self._files):
-            if not self.loop:
-                return None
-            # Pick up files added or removed since the last pass.
-            self._files = self._list()
-            self._next = 0
-            if not self._files:
-                raise SourceUnavailableError(f'no images left in {self.path}')
-            self._forget_missing()
-        path = self._files[self._next]
+        tried = 0
+        while True:
+            if self._next >= len(self._files):
+                if not self.loop:
+                    return None
+                # Pick up files added or removed since the last pass.
+                self._files = self._list()
+                self._next = 0
+                if not self._files:
+                    raise SourceUnavailableError(f'no images left in {self.path}')
+                self._forget_missing()
+            path = self._files[self._next]
+            self._next += 1
+            image = self._decoded(path)
+            if image is not None:
+                if path in self._unreadable:
+                    self._unreadable = tuple(p for p in self._unreadable if p != path)
+                return image, None
+            if path not in self._unreadable:
+                self._unreadable = (*self._unreadable, path)
+            tried += 1
+            if tried >= len(self._files):
+                raise SourceUnavailableError(
+                    f'no image in {self.path} can be decoded (e.g. {path})')
+
+    def _decoded(self, path: str) -> np.ndarray | None:
+        """Return the fitted frame of ``path`` (kept or decoded), None if it does not decode."""
         try:
             status = os.stat(path)
         except OSError as error:
@@ -324,21 +358,19 @@ class FolderSource(FrameSource):
         version = (status.st_mtime_ns, status.st_size)
         cached = self._cache.get(path)
         if cached is not None and cached[0] == version:
-            image = cached[1]
-        else:
-            if cached is not None:
-                self._forget(path)
-            image = cv2.imread(path, cv2.IMREAD_COLOR)
-            if image is None:
-                raise SourceUnavailableError(f'cannot read image {path}')
-            image = fit_frame(image, self.width, self.height)
-            if self._cached_bytes + image.nbytes <= self.cache_bytes:
-                image = np.ascontiguousarray(image)
-                image.setflags(write=False)
-                self._cache[path] = (version, image)
-                self._cached_bytes += image.nbytes
-        self._next += 1
-        return image, None
+            return cached[1]
+        if cached is not None:
+            self._forget(path)
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            return None
+        image = fit_frame(image, self.width, self.height)
+        if self._cached_bytes + image.nbytes <= self.cache_bytes:
+            image = np.ascontiguousarray(image)
+            image.setflags(write=False)
+            self._cache[path] = (version, image)
+            self._cached_bytes += image.nbytes
+        return image
 
 
 class CaptureSource(FrameSource):
