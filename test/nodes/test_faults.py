@@ -4,6 +4,7 @@ A camera source that vanishes and comes back, garbage images at full rate, and a
 flood of parameter changes.
 """
 
+import contextlib
 import itertools
 import math
 import os
@@ -60,10 +61,13 @@ def _spin_for(executor, seconds):
 # ------------------------------------------------------------------ camera disappears
 
 
-def test_camera_folder_disappears_and_comes_back(ros_context, tmp_path, known_frame, capfd):
-    frame, digit = known_frame
-    folder = _frame_folder(tmp_path / 'frames', frame)
-    away = tmp_path / 'frames_away'
+@contextlib.contextmanager
+def folder_pipeline(ros_context, folder):
+    """Yield ``(executor, camera, predictions)`` of a pipeline that reads ``folder``.
+
+    The camera (30 fps), the preprocessor and the classifier on one executor; the
+    predictions are collected.
+    """
     camera = CameraNode(context=ros_context, parameter_overrides=[
         Parameter('source', value=str(folder)), Parameter('fps', value=30.0)])
     nodes = [camera, PreprocessorNode(context=ros_context), ClassifierNode(context=ros_context),
@@ -75,6 +79,18 @@ def test_camera_folder_disappears_and_comes_back(ros_context, tmp_path, known_fr
     for node in nodes:
         executor.add_node(node)
     try:
+        yield executor, camera, predictions
+    finally:
+        executor.shutdown()
+        for node in nodes:
+            node.destroy_node()
+
+
+def test_camera_folder_disappears_and_comes_back(ros_context, tmp_path, known_frame, capfd):
+    frame, digit = known_frame
+    folder = _frame_folder(tmp_path / 'frames', frame)
+    away = tmp_path / 'frames_away'
+    with folder_pipeline(ros_context, folder) as (executor, camera, predictions):
         assert spin_until(executor, lambda: len(predictions) >= 2, timeout=20.0), \
             'no predictions from the folder camera'
 
@@ -101,10 +117,6 @@ def test_camera_folder_disappears_and_comes_back(ros_context, tmp_path, known_fr
         # Still one warning for the whole outage (< 5 s, the throttle period).
         assert not re.search(outage, resumed_log)
         assert [p.digit for p in predictions] == [digit] * len(predictions)
-    finally:
-        executor.shutdown()
-        for node in nodes:
-            node.destroy_node()
 
 
 def test_an_image_of_the_folder_that_does_not_decode_is_skipped(
@@ -113,17 +125,7 @@ def test_an_image_of_the_folder_that_does_not_decode_is_skipped(
     folder = _frame_folder(tmp_path / 'frames', frame)
     corrupt = folder / 'frame_1.bmp'
     corrupt.write_bytes(b'half a bitmap')  # e.g. still being copied in
-    camera = CameraNode(context=ros_context, parameter_overrides=[
-        Parameter('source', value=str(folder)), Parameter('fps', value=30.0)])
-    nodes = [camera, PreprocessorNode(context=ros_context), ClassifierNode(context=ros_context),
-             Node('fault_probe', context=ros_context)]
-    predictions = []
-    nodes[-1].create_subscription(DigitPrediction, 'prediction', predictions.append,
-                                  PREDICTION_QOS)
-    executor = SingleThreadedExecutor(context=ros_context)
-    for node in nodes:
-        executor.add_node(node)
-    try:
+    with folder_pipeline(ros_context, folder) as (executor, _, predictions):
         assert spin_until(executor, lambda: len(predictions) >= 4, timeout=20.0), \
             'the folder stopped at its corrupt image'
         assert [p.digit for p in predictions] == [digit] * len(predictions)
@@ -132,10 +134,6 @@ def test_an_image_of_the_folder_that_does_not_decode_is_skipped(
                              r'skipped: ' + re.escape(str(corrupt)), log)
         assert len(skipped) == 1, log  # throttled: one line in the first 5 s
         assert 'camera unavailable' not in log
-    finally:
-        executor.shutdown()
-        for node in nodes:
-            node.destroy_node()
 
 
 # ------------------------------------------------------------------ garbage images
