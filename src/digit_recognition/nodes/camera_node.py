@@ -163,10 +163,10 @@ class CameraNode(Node):
             self.get_logger().warning(
                 f'camera unavailable, retry {source.failures} with backoff: '
                 f'{source.last_error}', throttle_duration_sec=WARN_PERIOD_S)
-        unreadable = source.source.unreadable_images
-        if unreadable:
+        elif source.source.unreadable_images:
+            # Not while the source waits: then no image goes on, and the line above says so.
             self.get_logger().warning(
-                f'{_unreadable_text(unreadable)}; the other images go on',
+                f'{_unreadable_text(source.source.unreadable_images)}; the other images go on',
                 throttle_duration_sec=WARN_PERIOD_S)
 
     def _watched(self) -> bool:
