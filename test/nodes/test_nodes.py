@@ -10,6 +10,7 @@ from digit_recognition.nodes.ros_image import array_to_image_msg, image_msg_to_a
 from digit_recognition.vision import digit_input
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
 from digit_recognition.vision.image_encoding import array_to_image_fields
+from digit_recognition.vision.inference import default_model_path
 from digit_recognition.vision.preprocessing import preprocess
 from image_test_utils import paper, seven_with_a_faint_stem
 import numpy as np
@@ -211,15 +212,22 @@ def test_parameter_overrides_reject_invalid_start_up_values(ros_context):
             Parameter('threshold_mode', value='sometimes')])
 
 
-@pytest.mark.parametrize('problem', ['missing', 'corrupt'])
-def test_classifier_exits_non_zero_on_a_bad_model_file(tmp_path, problem):
+@pytest.mark.parametrize('problem, reason', [
+    ('missing', 'file not found'),
+    ('corrupt', 'not a TFLite model'),
+    ('keras file', 'a keras model file, not a tflite one: choose the keras backend'),
+])
+def test_classifier_exits_non_zero_on_a_bad_model_file(tmp_path, problem, reason):
     model = tmp_path / 'model.tflite'
     if problem == 'corrupt':
         model.write_bytes(b'not a model at all' * 10)
+    elif problem == 'keras file':  # the default backend is tflite
+        model = default_model_path('keras')
     result = subprocess.run(
         [sys.executable, '-m', 'digit_recognition.nodes.classifier_node',
          '--ros-args', '-p', f'model_path:={model}'],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert str(model) in result.stderr
+    assert reason in result.stderr
     assert 'Traceback' not in result.stderr

@@ -7,7 +7,8 @@ import sys
 
 from digit_recognition.tools.mnist_idx import load_mnist_test
 from digit_recognition.vision.inference import (
-    BACKENDS, default_model_path, KERAS2_SUFFIX, load_model, ModelLoadError, MODELS_DIR)
+    BACKENDS, default_model_path, KERAS2_SUFFIX, load_model, model_file_kind,
+    MODEL_FILES, ModelLoadError, MODELS_DIR)
 import numpy as np
 import pytest
 
@@ -155,6 +156,31 @@ def test_garbage_file(tmp_path, backend, content):
     with pytest.raises(ModelLoadError) as error:
         load_model(path, backend)
     _assert_names(error, path)
+
+
+@pytest.mark.parametrize('backend, other_file', [
+    ('tflite', MODEL_FILES['keras']),
+    ('tflite', Path(MODEL_FILES['keras']).stem + KERAS2_SUFFIX),
+    ('keras', MODEL_FILES['tflite']),
+])
+def test_the_other_backends_file_is_refused_naming_its_backend(backend, other_file):
+    # model:=digit_cnn.keras without backend:=keras is the likely slip of a user.
+    path = MODELS_DIR / other_file
+    kind = model_file_kind(path)
+    assert kind is not None and kind != backend
+    with pytest.raises(ModelLoadError, match=f'choose the {kind} backend') as error:
+        load_model(path, backend)
+    _assert_names(error, path)
+
+
+def test_model_file_kind(tmp_path):
+    for backend in BACKENDS:
+        assert model_file_kind(default_model_path(backend)) == backend
+    garbage = tmp_path / 'garbage.tflite'
+    garbage.write_bytes(b'not a model at all\n')
+    assert model_file_kind(garbage) is None
+    assert model_file_kind(tmp_path / 'absent.keras') is None
+    assert model_file_kind(tmp_path) is None
 
 
 def test_directory_is_not_a_model(tmp_path):

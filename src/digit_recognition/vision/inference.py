@@ -37,6 +37,8 @@ KERAS2_SUFFIX: Final = '_keras2.h5'
 
 _INPUT_SHAPE: Final = (INPUT_SIDE, INPUT_SIDE, 1)
 _TFLITE_MAGIC: Final = b'TFL3'
+# A .keras file is a zip archive; a Keras 2 (.h5) model is an HDF5 file.
+_KERAS_MAGICS: Final = (b'PK\x03\x04', b'\x89HDF\r\n\x1a\n')
 
 PathLike = str | Path
 
@@ -82,6 +84,27 @@ def _check_file(path: Path) -> None:
         raise ModelLoadError(path, 'not a regular file')
     if path.stat().st_size == 0:
         raise ModelLoadError(path, 'file is empty')
+
+
+def model_file_kind(path: PathLike) -> str | None:
+    """Tell from its first bytes which backend a model file is for.
+
+    Returns:
+        ``'tflite'`` (a FlatBuffer with the TFL3 identifier), ``'keras'`` (a ``.keras``
+        zip archive or a Keras 2 HDF5 file), or ``None`` for anything else, including a
+        file that cannot be read.
+
+    """
+    try:
+        with open(path, 'rb') as file:
+            header = file.read(8)
+    except OSError:
+        return None
+    if header[4:8] == _TFLITE_MAGIC:
+        return 'tflite'
+    if header.startswith(_KERAS_MAGICS):
+        return 'keras'
+    return None
 
 
 def _plain_shape(shape: Any) -> tuple:
@@ -278,12 +301,18 @@ def load_model(path: PathLike | None = None, backend: str = 'tflite',
 
     Raises:
         ValueError: if ``backend`` is unknown.
-        ModelLoadError: if the file is missing, corrupt, or its input/output shapes do
-            not match the model contract.
+        ModelLoadError: if the file is missing, corrupt, the other backend's file, or
+            its input/output shapes do not match the model contract.
 
     """
     _check_backend(backend)
     model_path = default_model_path(backend) if path is None else Path(path)
+    kind = model_file_kind(model_path)
+    if kind is not None and kind != backend:
+        # model:=digit_cnn.keras without backend:=keras is a likely slip; name the fix.
+        raise ModelLoadError(
+            model_path, f'a {kind} model file, not a {backend} one: choose the {kind} '
+                        'backend for it')
     if backend == 'keras':
         return KerasDigitModel(model_path)
     return TfliteDigitModel(model_path, num_threads=num_threads)
