@@ -18,6 +18,7 @@ TensorFlow is imported only when a backend needs it.
 
 import abc
 from pathlib import Path
+import struct
 from typing import Any, Final
 
 from digit_recognition.vision.model_contract import (
@@ -104,6 +105,101 @@ def model_file_kind(path: PathLike) -> str | None:
         return 'tflite'
     if header.startswith(_KERAS_MAGICS):
         return 'keras'
+    return None
+
+
+class _OutsideFile(Exception):
+    """A part of a FlatBuffer lies beyond the end of the file."""
+
+
+def tflite_truncation(data: bytes) -> str | None:
+    """Say which part of a TFLite model lies beyond the end of its bytes, if any.
+
+    Some LiteRT releases (1.4, what pip picks where glibc is older than 2.27) read a
+    truncated file without checking it and crash the process; this walks the FlatBuffer
+    (the TFLite schema's ``Model``: its subgraphs with their tensors and operators, and its
+    buffers with their data) and checks that every part it points to is inside ``data``.
+    It finds a file cut short (a copy or download interrupted), not every corruption.
+
+    Args:
+        data: the whole model file.
+
+    Returns:
+        ``None`` when every part is inside; else which part is not, e.g.
+        ``'buffer 12 of 14'``.
+
+    """
+    size = len(data)
+
+    def uint(fmt: str, pos: int) -> int:
+        if pos < 0 or pos + struct.calcsize(fmt) > size:
+            raise _OutsideFile
+        return struct.unpack_from(fmt, data, pos)[0]
+
+    def field(table: int, index: int) -> int:
+        """Return the position of a table's field, 0 where the field is absent."""
+        vtable = table - uint('<i', table)
+        entry = 4 + 2 * index
+        if entry >= uint('<H', vtable):
+            return 0
+        offset = uint('<H', vtable + entry)
+        return table + offset if offset else 0
+
+    def target(position: int) -> int:
+        return position + uint('<I', position)
+
+    def vector(table: int, index: int, element_size: int) -> tuple[int, int]:
+        """Return ``(first element, length)`` of a vector field; (0, 0) where absent."""
+        position = field(table, index)
+        if not position:
+            return 0, 0
+        start = target(position)
+        length = uint('<I', start)
+        if start + 4 + length * element_size > size:
+            raise _OutsideFile
+        return start + 4, length
+
+    def table_at(table: int) -> int:
+        """Check that a table and its vtable are inside; return the table."""
+        vtable = table - uint('<i', table)
+        if vtable + uint('<H', vtable) > size or table + uint('<H', vtable + 2) > size:
+            raise _OutsideFile
+        return table
+
+    def tables(table: int, index: int) -> list[int]:
+        first, length = vector(table, index, 4)
+        return [table_at(target(first + 4 * i)) for i in range(length)]
+
+    try:
+        part = 'the model table'
+        model = table_at(target(0))
+        for name, index in (('the operator codes', 1), ('the metadata', 6),
+                            ('the signatures', 7)):
+            part = name
+            tables(model, index)
+        part = 'the description'
+        vector(model, 3, 1)
+        part = 'the subgraph list'
+        subgraphs = tables(model, 2)
+        for number, subgraph in enumerate(subgraphs):
+            part = f'subgraph {number} of {len(subgraphs)}'
+            tables(subgraph, 0)  # SubGraph.tensors
+            vector(subgraph, 1, 4)  # SubGraph.inputs
+            vector(subgraph, 2, 4)  # SubGraph.outputs
+            tables(subgraph, 3)  # SubGraph.operators
+        part = 'the buffer list'
+        buffers = tables(model, 4)
+        for number, buffer in enumerate(buffers):
+            part = f'buffer {number} of {len(buffers)}'
+            vector(buffer, 0, 1)  # Buffer.data
+            offset_field = field(buffer, 1)  # Buffer.offset, Buffer.size: data after
+            size_field = field(buffer, 2)  # the FlatBuffer (models over 2 GB)
+            if offset_field and size_field:
+                offset = uint('<Q', offset_field)
+                if offset > 1 and offset + uint('<Q', size_field) > size:
+                    raise _OutsideFile
+    except _OutsideFile:
+        return part
     return None
 
 
@@ -250,6 +346,9 @@ class TfliteDigitModel(DigitModel):
             header = file.read(8)
         if header[4:8] != _TFLITE_MAGIC:
             raise ModelLoadError(path, 'not a TFLite model (no TFL3 identifier)')
+        outside = tflite_truncation(path.read_bytes())
+        if outside is not None:
+            raise ModelLoadError(path, f'file is truncated (it ends before {outside})')
         interpreter_class = _tflite_interpreter_class()
         try:
             interpreter = interpreter_class(model_path=str(path), num_threads=num_threads)
