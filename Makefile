@@ -1,5 +1,5 @@
 # Every target sets up what it needs first (scripts/bootstrap.sh is idempotent).
-.PHONY: setup check test test-jazzy demo field train bench-model bench soak lint check-compat clean
+.PHONY: setup check test test-jazzy test-humble-libs demo field train bench-model bench soak lint check-compat clean
 
 RUN := scripts/with_env.sh
 PYTEST_ARGS ?=
@@ -8,10 +8,10 @@ MNIST_DIR ?= $(or $(DIGIT_MNIST_DIR),../shared/data/mnist)
 setup:
 	scripts/bootstrap.sh
 
-# What CI runs (.ci/run): the suite on kilted, then on jazzy. MNIST must be there: tests
-# that need it fail instead of skipping.
+# What CI runs (.ci/run): the suite on kilted, then on jazzy, then the ROS-free tests on
+# Humble's OpenCV and numpy. MNIST must be there: tests that need it fail instead of skipping.
 check:
-	DIGIT_REQUIRE_TEST_DATA=1 $(MAKE) test test-jazzy
+	DIGIT_REQUIRE_TEST_DATA=1 $(MAKE) test test-jazzy test-humble-libs
 
 test: setup
 	$(RUN) python -m pytest test $(PYTEST_ARGS)
@@ -21,6 +21,11 @@ test: setup
 test-jazzy:
 	DIGIT_ROS=jazzy scripts/bootstrap.sh
 	DIGIT_ROS=jazzy $(RUN) python -m pytest test $(PYTEST_ARGS)
+
+# The ROS-free code's tests (vision/, the field tools) on the OpenCV 4.5 and numpy 1.x of a
+# Humble install, in .venv-humble-libs (requirements-humble-libs.txt).
+test-humble-libs: setup
+	scripts/test_humble_libs.sh $(PYTEST_ARGS)
 
 demo: setup
 	$(RUN) python -m digit_recognition.tools.demo

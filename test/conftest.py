@@ -33,7 +33,10 @@ def pytest_collection_modifyitems(config, items):
                                    'training need it; the tflite backend runs on LiteRT)')
     for item in items:
         params = getattr(getattr(item, 'callspec', None), 'params', {})
-        if item.get_closest_marker('needs_tensorflow') or 'keras' in params.values():
+        # Parameters may be arrays, whose == is element-wise: compare strings only.
+        keras_backend = any(isinstance(value, str) and value == 'keras'
+                            for value in params.values())
+        if item.get_closest_marker('needs_tensorflow') or keras_backend:
             item.add_marker(skip)
 
 
@@ -93,3 +96,32 @@ def handwriting_fonts_dir() -> Path:
         _missing(f'handwriting fonts not installed in {path} ({len(missing)} missing; '
                  'scripts/bootstrap.sh installs them with npm)')
     return path
+
+
+def _pinned_opencv() -> str:
+    """Return the OpenCV version ``requirements.txt`` pins, as ``cv2.__version__`` reads."""
+    for line in (REPO_ROOT / 'requirements.txt').read_text().splitlines():
+        if line.startswith('opencv-python-headless=='):
+            return '.'.join(line.split('==')[1].split('.')[:3])
+    raise AssertionError('requirements.txt pins no opencv-python-headless')
+
+
+@pytest.fixture
+def rendered_as_chosen():
+    """Return a check of what a test found in a field frame it chose by seed and index.
+
+    Field frames are drawn with OpenCV (anti-aliased lines, blur, JPEG), so another
+    OpenCV, such as a Humble install's 4.5 (``make test-humble-libs``), draws a few of
+    them differently. Where the check fails with the pinned OpenCV, the test fails; with
+    another, it is skipped, as the frame is not the one the test was written for.
+    """
+    import cv2
+
+    def check(condition: bool, what: str) -> None:
+        if condition:
+            return
+        if cv2.__version__ == _pinned_opencv():
+            pytest.fail(what)
+        pytest.skip(f'{what}: this frame drawn by OpenCV {cv2.__version__} differs from '
+                    f'the one drawn by the pinned {_pinned_opencv()}')
+    return check

@@ -67,7 +67,9 @@ def test_true_label_is_shown_below_the_result_in_white_or_red(truth, color):
     plain_box_rows = np.nonzero((plain != 128).any(axis=2)[:, 2])[0]
     assert rows.min() > plain_box_rows.max(), 'the truth must not cover the result'
     assert columns.max() < 320, 'the truth stays in the top-left corner'
-    assert (labelled[differs] == color).all(axis=1).any()
+    # Anti-aliased thin text reaches its full colour in OpenCV 5, within a few levels in 4.5.
+    nearest = np.abs(labelled[differs].astype(int) - color).max(axis=1).min()
+    assert nearest <= 16
     other = draw_overlay(gray_frame(), None, 4, 0.9, true_label=(truth + 3) % 10)
     assert not np.array_equal(labelled[differs], other[differs]), 'the digit is not drawn'
 

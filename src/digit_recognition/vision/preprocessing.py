@@ -688,7 +688,10 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     other = (_off_tint(chroma, _median_rows(colours)) > OFF_PAPER_CHROMA).astype(np.uint8)
     if not other.any():
         return None
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=4)
+    # Wu's algorithm named: OpenCV 4.5.5's default for 4-connectivity (Spaghetti) crashed
+    # the process (opencv-python issue 706, fixed in 4.6; Humble's Ubuntu has 4.5.4).
+    count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        other, 4, cv2.CV_32S, cv2.CCL_WU)
     beyond = np.zeros(count, bool)
     for label in range(1, count):
         if stats[label, cv2.CC_STAT_AREA] < OFF_PAPER_AREA * bw * bh:
