@@ -688,8 +688,8 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     other = (_off_tint(chroma, _median_rows(colours)) > OFF_PAPER_CHROMA).astype(np.uint8)
     if not other.any():
         return None
-    # Wu's algorithm named: OpenCV 4.5.5's default for 4-connectivity (Spaghetti) crashed
-    # the process (opencv-python issue 706, fixed in 4.6; Humble's Ubuntu has 4.5.4).
+    # Wu's algorithm named: OpenCV 4.5.5's default for 4-connectivity (Spaghetti, new in
+    # 4.5.5, fixed in 4.6; opencv issue 21366) crashes the process on nearly every mask.
     count, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
         other, 4, cv2.CV_32S, cv2.CCL_WU)
     beyond = np.zeros(count, bool)
