@@ -8,6 +8,7 @@ import time
 from typing import Callable, Dict, Optional, Tuple
 
 from digit_recognition.nodes.launch_arguments import profile_variable
+from digit_recognition.nodes.node_runner import STACK_DUMP_SIGNAL
 from digit_recognition.nodes.preprocessor_node import (
     config_from_parameters, PARAMETERS as PREPROCESSOR_PARAMETERS)
 from digit_recognition.vision.batching import BatchEntry, DEFAULT_MIN_CONFIDENCE, predict_batch
@@ -154,13 +155,21 @@ def stop_process(process: subprocess.Popen, timeout: float = 30.0,
     A process still running ``timeout`` seconds later is killed (the code is then
     ``-SIGKILL``, which fails the test's exit-code assertion): a node stuck in the
     middleware must fail its own test, not stay alive in the test's ROS domain and hold
-    up every test after it.
+    up every test after it. Before the kill, a node process is asked for its threads'
+    stacks (:data:`STACK_DUMP_SIGNAL`), which land in its log, where the test's
+    assertion shows them.
     """
     if process.poll() is None:
         process.send_signal(sig)
     try:
         return process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        # Where it is stuck goes to its log first (node_runner.dump_stacks_on_signal).
+        process.send_signal(STACK_DUMP_SIGNAL)
+        try:
+            process.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            pass
         process.kill()
         return process.wait()
 

@@ -5,6 +5,7 @@ job (a message it produces arrives here), then sent the signal: it must exit wit
 within 2 s and print no Python traceback.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 
 from digit_interfaces.msg import DigitPrediction
+from digit_recognition.nodes.node_runner import STACK_DUMP_SIGNAL
 from digit_recognition.nodes.qos import PREDICTION_QOS, RELIABLE_IMAGE_QOS
 from digit_recognition.nodes.ros_image import array_to_image_msg
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
@@ -62,9 +64,14 @@ SIGNAL_CASES = [(name, signal.SIGINT) for name in CASES] + [
     ('pipeline', signal.SIGTERM), ('classifier_node', signal.SIGTERM)]
 
 
-@pytest.mark.parametrize('name, signum', SIGNAL_CASES,
-                         ids=[f'{name}-{signum.name}' for name, signum in SIGNAL_CASES])
-def test_a_stop_signal_exits_cleanly_within_two_seconds(name, signum, ros_context, tmp_path):
+@contextlib.contextmanager
+def _working(name: str, ros_context, tmp_path):
+    """Start ``name`` as a user would and yield it once it does its job.
+
+    Yields ``(process, received, spin, stderr_path)``: ``received`` collects the messages
+    it produces, ``spin`` (a condition, a timeout) spins this test's node meanwhile. A
+    process still running at the end is killed.
+    """
     command, feed, (awaited_topic, awaited_type) = CASES[name]
     node = Node('signal_probe', context=ros_context)
     executor = SingleThreadedExecutor(context=ros_context)
@@ -90,7 +97,20 @@ def test_a_stop_signal_exits_cleanly_within_two_seconds(name, signum, ros_contex
             if publisher is not None and publisher.get_subscription_count() > 0:
                 publisher.publish(message)
             spin_until(executor, lambda: bool(received), timeout=0.1)
+        yield process, received, lambda done, timeout: spin_until(executor, done, timeout), \
+            stderr_path
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        executor.shutdown()
+        node.destroy_node()
 
+
+@pytest.mark.parametrize('name, signum', SIGNAL_CASES,
+                         ids=[f'{name}-{signum.name}' for name, signum in SIGNAL_CASES])
+def test_a_stop_signal_exits_cleanly_within_two_seconds(name, signum, ros_context, tmp_path):
+    with _working(name, ros_context, tmp_path) as (process, _, _, stderr_path):
         process.send_signal(signum)
         sent = time.monotonic()
         try:
@@ -98,13 +118,22 @@ def test_a_stop_signal_exits_cleanly_within_two_seconds(name, signum, ros_contex
         except subprocess.TimeoutExpired:
             code = None
         elapsed = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        executor.shutdown()
-        node.destroy_node()
     errors = stderr_path.read_text()
     assert code == 0, f'{name} exited with {code} after {signum.name}\n{errors}'
     assert elapsed < EXIT_LIMIT_S, f'{name} took {elapsed:.2f} s to exit after {signum.name}'
     assert 'Traceback' not in errors, errors
+
+
+def test_the_stack_dump_signal_prints_every_thread_and_the_pipeline_goes_on(ros_context,
+                                                                            tmp_path):
+    """``kill -USR1`` shows where a node process is, in its log, and does not stop it."""
+    with _working('pipeline', ros_context, tmp_path) as (process, received, spin, stderr_path):
+        process.send_signal(STACK_DUMP_SIGNAL)
+        assert spin(lambda: 'most recent call first' in stderr_path.read_text(), 10.0), \
+            stderr_path.read_text()
+        so_far = len(received)
+        assert spin(lambda: len(received) > so_far + 2, 10.0), 'predictions stopped'
+        assert process.poll() is None
+        assert 'digit_recognition/nodes/node_runner.py' in stderr_path.read_text()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10.0) == 0, stderr_path.read_text()

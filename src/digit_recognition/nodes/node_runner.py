@@ -7,6 +7,7 @@ invalid start-up parameter) is logged as fatal and the process exits with 1.
 """
 
 import ctypes
+import faulthandler
 import signal
 from typing import Callable, List, Optional, Sequence
 
@@ -75,10 +76,25 @@ def keep_opencv_on_one_thread() -> None:
     cv2.setNumThreads(1)
 
 
+STACK_DUMP_SIGNAL = signal.SIGUSR1
+"""``kill -USR1 <pid>`` makes a node process print every thread's Python stack to stderr."""
+
+
+def dump_stacks_on_signal() -> None:
+    """Print every thread's Python stack to stderr on :data:`STACK_DUMP_SIGNAL`.
+
+    A node that stops answering (stuck in a middleware call, say) then shows where it
+    waits, in its log, without a debugger on the robot; the process goes on running.
+    The tests send it to a process that does not stop before they kill it.
+    """
+    faulthandler.register(STACK_DUMP_SIGNAL, all_threads=True)
+
+
 def prepare_process() -> None:
-    """Set up a process that runs nodes (memory and OpenCV threads, see the functions)."""
+    """Set up a process that runs nodes (memory, OpenCV threads, stack dumps; see those)."""
     keep_image_memory()
     keep_opencv_on_one_thread()
+    dump_stacks_on_signal()
 
 
 EXECUTORS = ('auto', 'events', 'single')
