@@ -98,12 +98,16 @@ def model_file_kind(path: PathLike) -> str | None:
     """
     try:
         with open(path, 'rb') as file:
-            header = file.read(8)
+            return _kind_of(file.read(8))
     except OSError:
         return None
-    if header[4:8] == _TFLITE_MAGIC:
+
+
+def _kind_of(data: bytes) -> str | None:
+    """Return :func:`model_file_kind`'s answer for a file's first bytes (8 or more)."""
+    if data[4:8] == _TFLITE_MAGIC:
         return 'tflite'
-    if header.startswith(_KERAS_MAGICS):
+    if data.startswith(_KERAS_MAGICS):
         return 'keras'
     return None
 
@@ -342,11 +346,10 @@ class TfliteDigitModel(DigitModel):
     def __init__(self, path: Path, num_threads: int = 1) -> None:
         """Load the TFLite file at ``path`` (see :func:`load_model`)."""
         _check_file(path)
-        with path.open('rb') as file:
-            header = file.read(8)
-        if header[4:8] != _TFLITE_MAGIC:
+        data = path.read_bytes()
+        if _kind_of(data) != 'tflite':
             raise ModelLoadError(path, 'not a TFLite model (no TFL3 identifier)')
-        outside = tflite_truncation(path.read_bytes())
+        outside = tflite_truncation(data)
         if outside is not None:
             raise ModelLoadError(path, f'file is truncated (it ends before {outside})')
         interpreter_class = _tflite_interpreter_class()
