@@ -2,7 +2,7 @@
 
 import cv2
 
-from digit_recognition.vision import preprocessing
+from digit_recognition.vision import mnist_normalization, preprocessing
 from digit_recognition.vision.model_contract import INPUT_DTYPE, INPUT_SIDE
 from digit_recognition.vision.preprocessing import (
     PreprocessConfig, RegionOfInterest, ThresholdMode)
@@ -345,8 +345,8 @@ def test_thin_strokes_are_thickened_to_mnist_width():
     """Check: thin strokes are thickened to mnist width."""
     thin = np.zeros((160, 160), np.uint8)
     cv2.circle(thin, (80, 80), 70, 255, 2)
-    out = preprocessing.normalize_digit(thin)
-    thin_mass = preprocessing.normalize_digit(thin, thicken_thin_strokes=False).sum()
+    out = mnist_normalization.normalize_digit(thin)
+    thin_mass = mnist_normalization.normalize_digit(thin, thicken_thin_strokes=False).sum()
     assert out.sum() > 1.5 * thin_mass
     # MNIST strokes are about 2 px wide: a 20 px ring has a mass of about 2 * pi * 9.
     assert 0.6 * 2 * np.pi * 9 * 2 < out.sum() < 1.6 * 2 * np.pi * 9 * 2

@@ -2,7 +2,7 @@
 
 import cv2
 from digit_recognition.tools import field
-from digit_recognition.vision import preprocessing
+from digit_recognition.vision import not_a_digit, preprocessing
 from image_test_utils import FRAME_H, FRAME_W, paper, ROI_X, ROI_Y
 import numpy as np
 import pytest
@@ -68,20 +68,20 @@ def test_a_ring_encloses_another_surface_only_where_its_inside_differs():
     mask = np.zeros((200, 200), np.uint8)
     cv2.circle(mask, (100, 100), 55, 255, 5)
     frame[mask > 0] = (60, 80, 100)
-    assert not preprocessing.encloses_another_surface(mask, frame)
+    assert not not_a_digit.encloses_another_surface(mask, frame)
     lit = frame.copy()
     cv2.circle(lit, (100, 100), 40, (240, 245, 250), -1)
-    assert not preprocessing.encloses_another_surface(mask, lit)
+    assert not not_a_digit.encloses_another_surface(mask, lit)
     shaded = frame.copy()
     cv2.circle(shaded, (100, 100), 40, (60, 80, 100), -1)
-    assert not preprocessing.encloses_another_surface(mask, shaded)
+    assert not not_a_digit.encloses_another_surface(mask, shaded)
     coin = frame.copy()
     cv2.circle(coin, (100, 100), 50, (200, 120, 60), -1)
-    assert preprocessing.encloses_another_surface(mask, coin)
+    assert not_a_digit.encloses_another_surface(mask, coin)
     # A loop too small to tell a colour inside it (a small digit's) is never one.
     small = np.zeros((200, 200), np.uint8)
     cv2.circle(small, (100, 100), 5, 255, 3)
-    assert not preprocessing.encloses_another_surface(small, coin)
+    assert not not_a_digit.encloses_another_surface(small, coin)
 
 
 @pytest.mark.parametrize('seed, index', [(2026, 2098), (385, 2078), (389, 2008)])
@@ -105,7 +105,7 @@ def test_field_digits_whose_loops_differ_most_from_around_are_read_as_before(see
 
     Of 2,548 digit frames with a loop on the four field seeds, the first four differed
     most from the colour around their loop (0.014-0.019 against
-    :data:`preprocessing.LOOP_INSIDE_CHROMA`): a small "4" and "8", a hard-tier "4" and
+    :data:`not_a_digit.LOOP_INSIDE_CHROMA`): a small "4" and "8", a hard-tier "4" and
     "6". The last two are bold red hard-tier "7"s thresholded with gaps in the stroke
     (in the second look for the second), holes whose inside is the red ink: lost to the
     rule until only what lies a stroke's width from the ink counted as inside.
@@ -180,21 +180,21 @@ def test_a_line_runs_on_beyond_a_stroke_only_where_it_is_ink_and_darker():
     stroke = gray.copy()
     stroke[mask > 0] = 120
     ink = mask.copy()
-    assert not preprocessing.is_part_of_longer_line(mask, ink, stroke)
+    assert not not_a_digit.is_part_of_longer_line(mask, ink, stroke)
     # A faint line on to the top border, and specks of it thresholded as ink.
     line = stroke.copy()
     cv2.line(line, (100, 0), (100, 68), 170, 3)
     specks = ink.copy()
     for y in range(5, 60, 12):
         cv2.line(specks, (100, y), (100, y + 2), 255, 3)
-    assert preprocessing.is_part_of_longer_line(mask, specks, line)
+    assert not_a_digit.is_part_of_longer_line(mask, specks, line)
     # The line without ink on it (under the floor), or the ink without a line (dots).
-    assert not preprocessing.is_part_of_longer_line(mask, ink, line)
-    assert not preprocessing.is_part_of_longer_line(mask, specks, stroke)
+    assert not not_a_digit.is_part_of_longer_line(mask, ink, line)
+    assert not not_a_digit.is_part_of_longer_line(mask, specks, stroke)
     # A stroke that is not straight is never a piece of a line.
     seven = mask.copy()
     cv2.line(seven, (70, 70), (100, 70), 255, 3)
-    assert not preprocessing.is_part_of_longer_line(seven, specks | seven, line)
+    assert not not_a_digit.is_part_of_longer_line(seven, specks | seven, line)
 
 
 def _bar(mask: np.ndarray, x: int, width: int, top: int = 50, bottom: int = 150,
@@ -226,19 +226,19 @@ def test_a_bar_among_bars_is_no_digit_and_a_one_beside_a_pen_is():
 def test_a_bar_stands_among_bars_only_beside_a_parallel_one_level_with_its_ends():
     """Check: :func:`stands_among_bars` on one bar and others of each kind beside it."""
     mask = _bar(np.zeros((200, 200), np.uint8), 90, 10)
-    assert preprocessing.stands_among_bars(mask, _bar(mask.copy(), 120, 4))
-    assert preprocessing.stands_among_bars(mask, _bar(mask.copy(), 120, 4, 55, 145))
+    assert not_a_digit.stands_among_bars(mask, _bar(mask.copy(), 120, 4))
+    assert not_a_digit.stands_among_bars(mask, _bar(mask.copy(), 120, 4, 55, 145))
     for other in [_bar(mask.copy(), 120, 4, 90, 150),    # half as long
                   _bar(mask.copy(), 120, 4, 10, 190),    # longer: a ruling or a pen
                   _bar(mask.copy(), 120, 4, slant=0.6),  # not parallel
                   mask.copy()]:                          # alone
-        assert not preprocessing.stands_among_bars(mask, other)
+        assert not not_a_digit.stands_among_bars(mask, other)
     # A far bar is another label's; a mask that is no bar (a "7") has no twins.
     wide = np.zeros((200, 400), np.uint8)
     _bar(wide, 90, 10)
-    assert not preprocessing.stands_among_bars(wide, _bar(wide.copy(), 300, 4))
+    assert not not_a_digit.stands_among_bars(wide, _bar(wide.copy(), 300, 4))
     seven = _bar(mask.copy(), 40, 50, 50, 60)
-    assert not preprocessing.stands_among_bars(seven, _bar(seven.copy(), 120, 4))
+    assert not not_a_digit.stands_among_bars(seven, _bar(seven.copy(), 120, 4))
 
 
 @pytest.mark.parametrize('seed, index', [(23, 2091), (392, 1971), (7, 1900), (392, 2130)])
@@ -271,24 +271,24 @@ def test_border_contacts_count_separate_places_around_the_border():
     """Check: :func:`border_contacts` walks the border once, ragged bits as one place."""
     mask = np.zeros((200, 200), np.uint8)
     cv2.line(mask, (60, 60), (140, 140), 255, 3)
-    assert preprocessing.border_contacts(mask) == 0
+    assert not_a_digit.border_contacts(mask) == 0
     cv2.line(mask, (100, 100), (100, 199), 255, 3)
-    assert preprocessing.border_contacts(mask) == 1
+    assert not_a_digit.border_contacts(mask) == 1
     # A ragged end: bits 2 px apart along the border are one place.
     ragged = mask.copy()
     ragged[199, 104:106] = 255
-    assert preprocessing.border_contacts(ragged) == 1
+    assert not_a_digit.border_contacts(ragged) == 1
     # An arc whose both ends the border cuts; a corner from the top to the right side.
     arc = np.zeros((200, 200), np.uint8)
     cv2.circle(arc, (100, 0), 60, 255, 3)
-    assert preprocessing.border_contacts(arc) == 2
+    assert not_a_digit.border_contacts(arc) == 2
     corner = np.zeros((200, 200), np.uint8)
     cv2.polylines(corner, [np.array([[40, 0], [40, 150], [199, 150]], np.int32)], False, 255, 3)
-    assert preprocessing.border_contacts(corner) == 2
+    assert not_a_digit.border_contacts(corner) == 2
     # Ink across the border's wrap-around point (the top-left corner) is one place.
     wrap = np.zeros((200, 200), np.uint8)
     cv2.circle(wrap, (0, 0), 30, 255, -1)
-    assert preprocessing.border_contacts(wrap) == 1
+    assert not_a_digit.border_contacts(wrap) == 1
 
 
 def test_a_thin_line_through_the_box_is_no_digit_and_a_bold_one_cut_by_it_is_kept():
@@ -305,10 +305,10 @@ def test_a_thin_line_through_the_box_is_no_digit_and_a_bold_one_cut_by_it_is_kep
         thin, preprocessing.PreprocessConfig(ignore_lines_through_box=False)).is_empty
     mask = np.zeros((200, 200), np.uint8)
     cv2.polylines(mask, [corner - (ROI_X, ROI_Y)], False, 255, 3)
-    assert preprocessing.is_line_through_box(mask)
+    assert not_a_digit.is_line_through_box(mask)
     bold = np.zeros((200, 200), np.uint8)
     cv2.polylines(bold, [corner - (ROI_X, ROI_Y)], False, 255, 12)
-    assert not preprocessing.is_line_through_box(bold)
+    assert not not_a_digit.is_line_through_box(bold)
 
 
 @pytest.mark.parametrize('seed, index', [(7, 1898), (392, 1998), (11, 2079), (389, 1956)])

@@ -1,7 +1,7 @@
 """The preprocessor on dark, noisy frames and on bold digits that run out of the box."""
 
 import cv2
-from digit_recognition.vision import preprocessing
+from digit_recognition.vision import image_measures, preprocessing
 from image_test_utils import correlation, paper, render_digit, ROI_X, ROI_Y, sample_digits
 import numpy as np
 import pytest
@@ -148,7 +148,7 @@ def test_a_big_round_digit_grazing_the_border_is_read(overshoot):
     whole = preprocessing.preprocess(
         frame, preprocessing.PreprocessConfig(ignore_border_ink=False))
     contact = np.count_nonzero(whole.digit_mask[0])
-    assert contact > 1.5 * preprocessing.stroke_width(whole.digit_mask), contact
+    assert contact > 1.5 * image_measures.stroke_width(whole.digit_mask), contact
     result = preprocessing.preprocess(frame)
     assert not result.is_empty
     np.testing.assert_array_equal(result.digit_mask, whole.digit_mask)
@@ -168,7 +168,7 @@ def test_a_stroke_entering_at_a_shallow_angle_is_not_taken_for_a_grazing_curve(a
     cv2.polylines(binary, [np.array([(20, -3), (corner_x, 58), (corner_x, 90)], np.int32)],
                   False, 255, 12)
     assert cv2.boundingRect(binary)[3] < preprocessing.CUT_DIGIT_MIN_SPAN * 200
-    contact = np.count_nonzero(binary[0]) / preprocessing.stroke_width(binary)
+    contact = np.count_nonzero(binary[0]) / image_measures.stroke_width(binary)
     assert preprocessing.BORDER_STROKE_FACTOR < contact <= preprocessing.BORDER_CURVE_FACTOR
     assert not cv2.countNonZero(preprocessing.select_digit(binary))
 
@@ -200,7 +200,7 @@ def test_a_big_digit_that_a_turned_sheet_carries_across_the_border_is_read():
     several stroke widths; the whole digit used to be dropped as something reaching in.
     """
     mask = _turned_seven()
-    contact = np.count_nonzero(mask[0]) / preprocessing.stroke_width(mask)
+    contact = np.count_nonzero(mask[0]) / image_measures.stroke_width(mask)
     assert preprocessing.BORDER_CURVE_FACTOR < contact <= preprocessing.CUT_DIGIT_RUN_FACTOR
     frame = paper()
     roi = frame[ROI_Y:ROI_Y + 200, ROI_X:ROI_X + 200]

@@ -2,7 +2,7 @@
 
 import cv2
 from digit_recognition.tools import field
-from digit_recognition.vision import preprocessing
+from digit_recognition.vision import image_measures, not_a_digit, preprocessing
 from image_test_utils import (correlation, FRAME_H, FRAME_W, paper, render_digit, ROI_X, ROI_Y,
                               sample_digits)
 import numpy as np
@@ -189,7 +189,7 @@ def test_a_straight_stroke_ending_at_an_object_in_the_box_is_no_digit():
 def test_the_paper_colour_is_the_median_of_the_box(count):
     """Check: ``off_paper``'s sort-based median is ``np.median``'s, odd and even counts."""
     colours = np.random.default_rng(count).random((count, 3)).astype(np.float32) / 3
-    np.testing.assert_array_equal(preprocessing._median_rows(colours),
+    np.testing.assert_array_equal(image_measures.median_rows(colours),
                                   np.median(colours, axis=0))
 
 
@@ -198,11 +198,11 @@ def test_clutter_is_the_ink_away_from_the_digit_over_the_digits_own():
     digit = np.zeros((200, 200), np.uint8)
     digit[90:110, 95:100] = 255  # 100 px
     ink = digit.copy()
-    ink[90:110, 100 + preprocessing.CLUTTER_DISTANCE - 1] = 255  # beside the digit: 20 px
+    ink[90:110, 100 + not_a_digit.CLUTTER_DISTANCE - 1] = 255  # beside the digit: 20 px
     ink[10:20, 10:30] = 255  # far away: 200 px
-    assert preprocessing.clutter(ink, digit) == pytest.approx(2.0)
-    assert preprocessing.clutter(digit, digit) == 0.0
-    assert preprocessing.clutter(ink, np.zeros_like(digit)) == 0.0
+    assert not_a_digit.clutter(ink, digit) == pytest.approx(2.0)
+    assert not_a_digit.clutter(digit, digit) == 0.0
+    assert not_a_digit.clutter(ink, np.zeros_like(digit)) == 0.0
 
 
 def _grain(frame: np.ndarray, streaks: int, seed: int) -> np.ndarray:
@@ -276,7 +276,7 @@ def test_a_pen_lying_across_a_bold_digit_to_the_border_is_cut_off():
         frame = render_digit(paper(), digit, height=110, center=(ROI_X + 95, ROI_Y + 90),
                              stroke=5)
         alone = preprocessing.preprocess(frame.copy())
-        if preprocessing._is_straight(alone.digit_mask)[0]:
+        if image_measures.is_straight(alone.digit_mask)[0]:
             continue
         with_pen = preprocessing.preprocess(_pen_to_the_border(frame))
         assert not with_pen.is_empty, index
@@ -330,18 +330,18 @@ def test_a_straight_stroke_between_two_lights_is_an_edge_not_a_one():
     other side) it is an edge. A bent stroke is never taken for an edge.
     """
     stroke = _stroke_mask()
-    assert not preprocessing.is_edge_of_light(stroke, _lit(stroke, 200, 200))
+    assert not not_a_digit.is_edge_of_light(stroke, _lit(stroke, 200, 200))
     gradient = _lit(stroke, 200, 200)
     gradient[:] = np.linspace(150, 200, 200).astype(np.uint8)[np.newaxis]
     gradient[stroke > 0] = 90
-    assert not preprocessing.is_edge_of_light(stroke, gradient)
+    assert not not_a_digit.is_edge_of_light(stroke, gradient)
     grid = _lit(stroke, 200, 200)
     grid[:, 108] = 140
-    assert not preprocessing.is_edge_of_light(stroke, grid)
-    assert preprocessing.is_edge_of_light(stroke, _lit(stroke, 100, 200))
-    assert preprocessing.is_edge_of_light(stroke, _lit(stroke, 200, 95))
+    assert not not_a_digit.is_edge_of_light(stroke, grid)
+    assert not_a_digit.is_edge_of_light(stroke, _lit(stroke, 100, 200))
+    assert not_a_digit.is_edge_of_light(stroke, _lit(stroke, 200, 95))
     seven = _stroke_mask(bend=60)
-    assert not preprocessing.is_edge_of_light(seven, _lit(seven, 100, 200))
+    assert not not_a_digit.is_edge_of_light(seven, _lit(seven, 100, 200))
 
 
 @pytest.mark.parametrize('angle', [20, 45, 110])
@@ -367,10 +367,10 @@ def test_a_turned_stroke_anywhere_in_the_box_is_judged_by_its_sides(angle, centr
         gray[stroke > 0] = 90
         return gray
 
-    assert not preprocessing.is_edge_of_light(stroke, lit(np.zeros_like(stroke, bool)))
-    assert preprocessing.is_edge_of_light(stroke, lit(across > 0))
-    assert preprocessing.is_edge_of_light(stroke, lit(across < 0))
-    assert not preprocessing.is_edge_of_light(stroke, lit(along > 15))
+    assert not not_a_digit.is_edge_of_light(stroke, lit(np.zeros_like(stroke, bool)))
+    assert not_a_digit.is_edge_of_light(stroke, lit(across > 0))
+    assert not_a_digit.is_edge_of_light(stroke, lit(across < 0))
+    assert not not_a_digit.is_edge_of_light(stroke, lit(along > 15))
 
 
 def _shape_masks() -> list:
@@ -393,20 +393,20 @@ def test_the_outlines_give_the_hull_and_rectangle_of_every_pixel():
     """Check: the shape measures from the outer outlines are those of all the pixels."""
     for mask in _shape_masks():
         pixels = cv2.findNonZero(mask)
-        outline = preprocessing._outline_points(mask)
+        outline = image_measures.outline_points(mask)
         assert len(outline) < len(pixels)
         assert cv2.contourArea(cv2.convexHull(outline)) == cv2.contourArea(
             cv2.convexHull(pixels))
         np.testing.assert_allclose(sorted(cv2.minAreaRect(outline)[1]),
                                    sorted(cv2.minAreaRect(pixels)[1]), atol=1e-3)
-        assert preprocessing._solidity(mask) == cv2.countNonZero(mask) / cv2.contourArea(
+        assert image_measures.solidity(mask) == cv2.countNonZero(mask) / cv2.contourArea(
             cv2.convexHull(pixels))
 
 
 def test_the_shared_shape_measures_are_the_functions_own():
-    """Check: ``_MaskShape``'s measures equal the functions', and move with a window.
+    """Check: ``MaskShape``'s measures equal the functions', and move with a window.
 
-    The digit's tests share one ``_MaskShape``; :func:`preprocessing.is_edge_of_light`
+    The digit's tests share one ``MaskShape``; :func:`not_a_digit.is_edge_of_light`
     moves its outline into a window around the mask instead of tracing it again. Masks at
     the image's border included: a box's digit may touch it.
     """
@@ -414,30 +414,30 @@ def test_the_shared_shape_measures_are_the_functions_own():
     at_border = np.zeros((200, 200), np.uint8)
     cv2.line(at_border, (0, 20), (60, 199), 255, 9)
     for mask in masks + [at_border, np.ascontiguousarray(masks[0][40:, 30:])]:
-        shape = preprocessing._MaskShape(mask)
-        assert shape.straight == preprocessing._is_straight(mask)[0]
-        assert shape.stroke_width == preprocessing.stroke_width(mask)
-        assert shape.solidity == preprocessing._solidity(mask)
-        assert shape.axis == preprocessing._stroke_axis(mask)
+        shape = image_measures.MaskShape(mask)
+        assert shape.straight == image_measures.is_straight(mask)[0]
+        assert shape.stroke_width == image_measures.stroke_width(mask)
+        assert shape.solidity == image_measures.solidity(mask)
+        assert shape.axis == image_measures.stroke_axis(mask)
         x, y, w, h = cv2.boundingRect(mask)
         x0, y0 = max(x - 3, 0), max(y - 5, 0)
         window = mask[y0:y + h + 4, x0:x + w + 2]
         np.testing.assert_array_equal(shape.outline_points - np.array([x0, y0], np.int32),
-                                      preprocessing._outline_points(window))
+                                      image_measures.outline_points(window))
 
 
 @pytest.mark.parametrize('count', [1, 2, 5, 6, 999, 6000])
 def test_the_median_from_the_histogram_is_numpys(count):
     """Check: ``_median`` gives np.median's value, odd and even counts alike.
 
-    On views into larger images, as :func:`preprocessing.is_edge_of_light` passes them.
+    On views into larger images, as :func:`not_a_digit.is_edge_of_light` passes them.
     """
     rng = np.random.default_rng(count)
     gray = rng.integers(0, 256, (200, 200), dtype=np.uint8)[20:120, 30:90]
     where = np.zeros((200, 200), np.uint8)[20:120, 30:90]
     where.flat[rng.choice(where.size, count, replace=False)] = 255
     assert cv2.countNonZero(where) == count
-    assert preprocessing._median(gray, where) == np.median(gray[where > 0])
+    assert not_a_digit._median(gray, where) == np.median(gray[where > 0])
 
 
 @pytest.mark.parametrize('seed, index', [(303, 1028), (310, 977), (313, 1300), (319, 965),
@@ -457,7 +457,7 @@ def test_the_strip_along_an_edge_of_light_is_no_digit(seed, index):
     kept = preprocessing.preprocess(frame, preprocessing.PreprocessConfig(
         ignore_edges_of_light=False, ignore_longer_lines=False))
     assert not kept.is_empty
-    assert preprocessing._is_straight(kept.digit_mask)[0]
+    assert image_measures.is_straight(kept.digit_mask)[0]
 
 
 def test_written_ones_are_not_taken_for_edges():
@@ -470,7 +470,7 @@ def test_written_ones_are_not_taken_for_edges():
         assert item.label == 1
         without_rule = preprocessing.preprocess(item.frame, off)
         assert not without_rule.is_empty, index
-        straight += preprocessing._is_straight(without_rule.digit_mask)[0]
+        straight += image_measures.is_straight(without_rule.digit_mask)[0]
         np.testing.assert_array_equal(preprocessing.preprocess(item.frame).model_input,
                                       without_rule.model_input)
     # The rule looks only at straight strokes: most of these "1"s are.

@@ -18,18 +18,19 @@ The pipeline, applied to a region of interest (ROI) of the frame:
    the significant components close to it (a stroke broken in two still counts);
    ink reaching in from the border is not the digit, unless it is a single stroke
    running out of one side (a big or bold digit); a pen lying across a bold digit and
-   out of the box is cut off it first (:func:`_cut_off_pens`); what is left is not a
-   digit either when it is one straight stroke touching the border or what is not the
-   sheet (an edge or a pen reaching in, which would be a perfect "1" once scaled), or
-   one straight stroke with paper lit differently on its two sides (the edge of a
-   shadow, of glare or of the sheet: :func:`is_edge_of_light`), nor a loop enclosing a
-   surface of another colour than around it (a coin's rim:
-   :func:`encloses_another_surface`);
-5. decide whether the region is empty (too little contrast or ink, or too much);
-6. normalise like MNIST: crop to the ink's bounding box, bring very thin or
-   marker-thick strokes towards MNIST's stroke width, scale into 20x20 keeping the
-   aspect ratio (INTER_AREA), place it in 28x28 and shift it so that its centre of
-   mass is at the centre.
+   out of the box is cut off it first (:func:`_cut_off_pens`);
+5. decide whether the region is empty: too little contrast or ink, or too much, or
+   what was kept is no digit (:mod:`~digit_recognition.vision.not_a_digit`): one
+   straight stroke touching the border or what is not the sheet (an edge or a pen
+   reaching in, which would be a perfect "1" once scaled), a line through the box, one
+   straight stroke with paper lit differently on its two sides (the edge of a shadow,
+   of glare or of the sheet), a piece of a longer faint line, a barcode's bar, a loop
+   enclosing a surface of another colour than around it (a coin's rim), or one piece
+   of clutter among more;
+6. normalise like MNIST (:mod:`~digit_recognition.vision.mnist_normalization`): crop to
+   the ink's bounding box, bring very thin or marker-thick strokes towards MNIST's
+   stroke width, scale into 20x20 keeping the aspect ratio (INTER_AREA), place it in
+   28x28 and shift it so that its centre of mass is at the centre.
 
 In ``fixed`` mode steps 3-6 apply as well; ``binary_roi`` is always the raw
 threshold output, ``digit_mask`` what was kept as the digit.
@@ -37,15 +38,21 @@ threshold output, ``digit_mask`` what was kept as the digit.
 See :mod:`digit_recognition.vision.model_contract` for the output format.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 import dataclasses
 import enum
-import functools
 from typing import NamedTuple
 
 import cv2
 
-from digit_recognition.vision.model_contract import DIGIT_BOX_SIDE, INPUT_DTYPE, INPUT_SIDE
+from digit_recognition.vision.image_measures import (
+    around, chromaticity, components_with_stats, disc, is_straight, MaskShape, median_rows,
+    off_tint, solidity, stroke_width)
+from digit_recognition.vision.mnist_normalization import normalize_digit
+from digit_recognition.vision.model_contract import INPUT_DTYPE, INPUT_SIDE
+from digit_recognition.vision.not_a_digit import (
+    clutter, encloses_another_surface, is_edge_of_light, is_line_through_box,
+    is_part_of_longer_line, is_stroke_from_outside, stands_among_bars)
 
 import numpy as np
 
@@ -54,12 +61,6 @@ DEFAULT_ROI_SIDE = 200
 
 CENTRED = -1
 """Value of :attr:`RegionOfInterest.x` / ``y`` meaning "centre the box on that axis"."""
-
-MNIST_CENTRE = INPUT_SIDE / 2.0
-"""Where MNIST puts the centre of mass, in pixel-index coordinates (measured: 14.0)."""
-
-THICK_FACTOR = 1.6
-"""Strokes thicker than this many MNIST stroke widths (after scaling) are thinned."""
 
 MAX_BORDER_CONTACT = 0.08
 """Ink touching the ROI's border along more than this fraction of its side is not the
@@ -113,23 +114,6 @@ CUT_DIGIT_CENTRE = 0.2
 centre. Chosen on the field set (seeds 2026, 7, 11, 23, 301-312 and the negatives of
 seeds 100-179, see doc/field-log.md)."""
 
-MAX_LINE_ASPECT = 0.25
-"""Ink whose minimal enclosing rectangle is narrower than this fraction of its length is a
-straight stroke (see :func:`is_stroke_from_outside`)."""
-
-EDGE_SIDE_DIFFERENCE = 0.75
-"""A straight stroke is the edge of a shadow, of glare or of the sheet rather than a
-written "1" when the paper on its two sides differs by more than this fraction of the
-stroke's own contrast (see :func:`is_edge_of_light`): on the field set the 354 straight
-digits kept among the 13,120 digit frames of seeds 301-308 came to at most 0.57 (written
-"1"s 0.47; this function's own measure), the strips along edges that the model read as a
-"1" among the negatives of seeds 300-339 to 0.9-1.1."""
-
-EDGE_SIDE_BAND = (2.0, 1.5, 4.0, 0.8)
-"""Where :func:`is_edge_of_light` looks at the paper beside a stroke: from this many
-pixels off the stroke, out to this many of its stroke widths further (at least this many
-pixels), beside the middle fraction of its length (around its ends the sides meet)."""
-
 PEN_MIN_HALF_WIDTH = 5
 """A straight stroke is cut off a component that reaches the box's border (see
 :func:`_cut_off_pens`) only when the component's boldest stroke is at least this many
@@ -163,7 +147,7 @@ OFF_PAPER_CHROMA = 0.05
 sheet: the desk beyond its edge, an object, a hand."""
 
 _OFF_TINT_SLACK = 2e-3
-"""How much :func:`_off_tint` may exceed a chromaticity's distance from the tint itself:
+"""How much :func:`off_tint` may exceed a chromaticity's distance from the tint itself:
 float32 rounding, and for a tint within 1e-3 of gray (whose projection it does not
 compute) up to that distance. :func:`off_paper` skips it only with this to spare."""
 
@@ -174,75 +158,6 @@ the sheet's edge reaches in from outside; a coloured stain on the sheet does not
 
 OFF_PAPER_AREA = 0.04
 """See :data:`OFF_PAPER_BORDER`."""
-
-LOOP_INSIDE_CHROMA = 0.05
-"""A loop encloses another surface (:func:`encloses_another_surface`) when the colour
-inside it lies more than this (chromaticity distance, as :data:`OFF_PAPER_CHROMA`) from
-the colour around it."""
-
-LOOP_INSIDE_MARGIN = 3
-"""Only what lies more than this many pixels, and more than the mask's stroke width, from
-the ink counts as inside a loop: a stroke's blurred rim tints the paper next to it with
-the ink's colour, and a bold stroke in uneven light is thresholded with gaps, holes
-whose inside is the ink itself (a hard-tier red "7" lost so, doc/field-log.md)."""
-
-LOOP_AROUND_BAND = (4, 10)
-"""The band around a mask whose colour is compared with its loops' inside: from this
-many pixels (past the stroke's blurred rim) to this many away from the mask."""
-
-LOOP_MIN_PIXELS = 12
-"""Fewer pixels than this inside a loop (or in the band around it) tell no colour."""
-
-LINE_RUNS_ON_MIN_LENGTH = 20
-"""Pixels of the line beyond a straight stroke's end, to the box's border, that
-:func:`is_part_of_longer_line` needs to judge whether a line runs on there."""
-
-LINE_RUNS_ON_INK = 0.1
-"""...the share of them with other ink in a corridor as wide as the stroke (on the sides
-that decided, of the ten false digits it emptied on 20 field seeds: 0.15-0.88; straight
-digits with any ink there, of seeds 625-628: 0.02-0.06, and 0.55 for a "1" in line with
-dotted paper's dots)..."""
-
-LINE_RUNS_ON_DARKER = 0.8
-"""...and the share of that line darker than the paper beside it (those ten: 1.00; those
-digits: 0.66 and 0.08, the dotted paper's "1" 0.0)..."""
-
-LINE_RUNS_ON_CONTRAST = 0.25
-"""...by this fraction of the stroke's own darkness below that paper (at least
-:data:`LINE_RUNS_ON_MIN_LEVELS` gray levels)."""
-
-LINE_RUNS_ON_MIN_LEVELS = 3.0
-"""The least darkness, in gray levels, that counts as a line (above JPEG and sensor noise
-in a median over a few pixels)."""
-
-BAR_MIN_SOLIDITY = 0.9
-"""Kept ink that is not straight is a bar (bars run together) when it fills this share of
-its convex hull (barcodes' bars run together: 1.00-1.03; a "7" beside a pen: 0.46)."""
-
-BAR_MIN_PIXELS = 20
-"""The smallest piece of other ink :func:`stands_among_bars` compares with the digit."""
-
-BAR_END_TOLERANCE = 0.15
-"""A bar's ends are level with the digit's when within this fraction of its length (and
-2 px) of them, along its axis."""
-
-BAR_MAX_ANGLE = 10.0
-"""...and it is parallel to the digit within this many degrees."""
-
-THROUGH_MAX_STROKE = 0.025
-"""Kept ink touching the box's border at two separate places is a line through the box
-when its strokes are at most this fraction of the box's shorter side wide (5 px of a
-200-px box): a coin's rim cut by the box, a screen's or a book's corner (coins 2.8-3.8 px,
-screens 2.6-7.8, wood grain 2.5-6.9); the digits read right that touch it twice are bold
-ones that the border cuts (7.8-25 px)."""
-
-THROUGH_MIN_GAP = 4
-"""Places where ink touches the border are separate when at least this many pixels of the
-border lie between them (a ragged stroke's end touches it in bits)."""
-
-CLUTTER_DISTANCE = 3
-"""Ink further than this many pixels from the chosen digit is "elsewhere" in the box
-(:func:`clutter`): a 5's flag or a broken stroke's other half lies closer."""
 
 SECOND_LOOK_NEW_INK = 0.00025
 """The second look is taken only when its threshold finds at least this fraction of the
@@ -260,9 +175,6 @@ FAINT_MARKS_RATIO = 2.0
 """When the darkest :data:`DARKEST_INK_PIXELS` are at least this many times darker than
 the 90th percentile of the box's ink, the rest is fainter marks (a grid's or ruling's
 lines, which outnumber a small digit's ink) and the darkest pixels set the level."""
-
-MNIST_STROKE_WIDTH = 2.2
-"""Median stroke width of MNIST digits in the 28x28 image (bbox 20 px), measured."""
 
 
 class ThresholdMode(str, enum.Enum):
@@ -296,6 +208,11 @@ class RegionOfInterest:
         x = (img_w - self.width) // 2 if self.x == CENTRED else self.x
         y = (img_h - self.height) // 2 if self.y == CENTRED else self.y
         return RegionOfInterest(int(x), int(y), int(self.width), int(self.height))
+
+    @property
+    def rect(self) -> tuple[int, int, int, int]:
+        """``(x, y, width, height)``, as ``cv2.boundingRect`` gives a box."""
+        return self.x, self.y, self.width, self.height
 
 
 def clip_roi(roi: RegionOfInterest,
@@ -524,13 +441,6 @@ def _paper_kernel(side: int) -> int:
     return _odd(side / 4 + 2)
 
 
-def _around(box: RegionOfInterest, margin: int, shape: tuple) -> tuple[int, int, int, int]:
-    """Return ``(x0, y0, x1, y1)``: the box widened by ``margin``, clipped to the frame."""
-    img_h, img_w = shape[:2]
-    return (max(box.x - margin, 0), max(box.y - margin, 0),
-            min(box.x + box.width + margin, img_w), min(box.y + box.height + margin, img_h))
-
-
 def _gray_and_paper(frame: np.ndarray, box: RegionOfInterest) -> tuple[np.ndarray, np.ndarray]:
     """Return the box's gray image and its paper estimate, read with a margin around it.
 
@@ -539,13 +449,13 @@ def _gray_and_paper(frame: np.ndarray, box: RegionOfInterest) -> tuple[np.ndarra
     not continue a slanted shadow edge, and the edge would leave ink-like blobs at the
     border. The box's gray is cut from the same gray image (converted once).
     """
-    x0, y0, x1, y1 = _around(box, _paper_kernel(min(box.width, box.height)) // 2 + 2,
-                             frame.shape)
-    around = _to_gray(frame[y0:y1, x0:x1])
+    x0, y0, x1, y1 = around(box.rect, _paper_kernel(min(box.width, box.height)) // 2 + 2,
+                            frame.shape)
+    margined = _to_gray(frame[y0:y1, x0:x1])
     within = RegionOfInterest(box.x - x0, box.y - y0, box.width, box.height)
-    paper = estimate_paper(around, min(box.width, box.height), within)
-    return np.ascontiguousarray(around[within.y:within.y + box.height,
-                                       within.x:within.x + box.width]), paper
+    paper = estimate_paper(margined, min(box.width, box.height), within)
+    return np.ascontiguousarray(margined[within.y:within.y + box.height,
+                                         within.x:within.x + box.width]), paper
 
 
 def _median_residual(gray: np.ndarray) -> np.ndarray:
@@ -607,43 +517,6 @@ def ink_floor(gray: np.ndarray, paper: np.ndarray, config: PreprocessConfig) -> 
     return int(min(floor, max(config.dark_min_contrast, round(DARK_NOISE_FACTOR * noise))))
 
 
-def _median_rows(values: np.ndarray) -> np.ndarray:
-    """Return the median of each column of ``values`` (as ``np.median(values, axis=0)``).
-
-    A sort: ``np.median``'s general machinery costs about 0.1 ms on a box's 625 colours.
-    """
-    ordered = np.sort(values, axis=0)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def _chromaticity(colour: np.ndarray) -> np.ndarray:
-    """Return BGR colours' chromaticities (each divided by its channels' sum), float32."""
-    colour = colour.astype(np.float32)
-    return colour / (colour.sum(axis=-1, keepdims=True) + 1.0)
-
-
-def _off_tint(chroma: np.ndarray, tint: np.ndarray) -> np.ndarray:
-    """Return how far chromaticities lie from the segment between gray and ``tint``.
-
-    A shadow changes a surface's brightness, not its chromaticity, and glare moves it
-    towards gray: the distance from the segment gray -> ``tint`` (-> a little beyond)
-    counts neither, only another colour.
-
-    Args:
-        chroma: ``(..., 3)`` chromaticities (:func:`_chromaticity`).
-        tint: ``(3,)`` the chromaticity of the surface they are compared with.
-
-    """
-    gray = np.full(3, 1.0 / 3.0, np.float32)
-    tint = tint - gray
-    along = np.clip((chroma - gray) @ tint / max(float(tint @ tint), 1e-6), 0.0, 1.5)
-    off = chroma - (gray + along[..., np.newaxis] * tint)
-    return np.sqrt((off * off).sum(axis=-1))
-
-
 def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     """Return the mask of the part of the box that is not the sheet, or None.
 
@@ -669,14 +542,14 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
     if frame.ndim != 3 or frame.shape[2] < 3 or min(box.width, box.height) < 8 * step:
         return None
     kernel = max(3, min(box.width, box.height) // 2 // step | 1)
-    x0, y0, x1, y1 = _around(box, (kernel // 2 + 1) * step, frame.shape)
-    around = cv2.resize(frame[y0:y1, x0:x1, :3], ((x1 - x0) // step, (y1 - y0) // step),
-                        interpolation=cv2.INTER_AREA)
-    around = cv2.morphologyEx(around, cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
+    x0, y0, x1, y1 = around(box.rect, (kernel // 2 + 1) * step, frame.shape)
+    background = cv2.resize(frame[y0:y1, x0:x1, :3], ((x1 - x0) // step, (y1 - y0) // step),
+                            interpolation=cv2.INTER_AREA)
+    background = cv2.morphologyEx(background, cv2.MORPH_CLOSE,
+                                  cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel)))
     bx, by = (box.x - x0) // step, (box.y - y0) // step
     bw, bh = box.width // step, box.height // step
-    chroma = _chromaticity(around[by:by + bh, bx:bx + bw])
+    chroma = chromaticity(background[by:by + bh, bx:bx + bw])
     colours = chroma.reshape(-1, 3)
     # The usual case, a box of one colour, decided without the median and the distances
     # (a third of this function's time): no colour is farther from the segment than from
@@ -685,7 +558,7 @@ def off_paper(frame: np.ndarray, box: RegionOfInterest) -> np.ndarray | None:
                           cv2.reduce(colours, 0, cv2.REDUCE_MIN)).astype(np.float64).ravel()
     if float(np.sqrt(spread @ spread)) < OFF_PAPER_CHROMA - _OFF_TINT_SLACK:
         return None
-    other = (_off_tint(chroma, _median_rows(colours)) > OFF_PAPER_CHROMA).astype(np.uint8)
+    other = (off_tint(chroma, median_rows(colours)) > OFF_PAPER_CHROMA).astype(np.uint8)
     if not other.any():
         return None
     # Wu's algorithm named: OpenCV 4.5.5's default for 4-connectivity (Spaghetti, new in
@@ -854,15 +727,6 @@ def _fill_stroke_holes(ink: np.ndarray, gray: np.ndarray, paper: np.ndarray,
     return cv2.bitwise_or(ink, _labels_to_mask(labels, np.flatnonzero(fill), count))
 
 
-def _components_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """Label a mask's 8-connected components, as ``cv2.connectedComponentsWithStats``.
-
-    With statistics, OpenCV's default algorithm (Spaghetti in OpenCV 5) took 0.25 ms on a
-    200x200 box, the block-based one (Grana's BBDT) 0.1 ms, with the same labels.
-    """
-    return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
-
-
 def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarray:
     """Remove long thin horizontal and vertical lines from an ink mask.
 
@@ -910,7 +774,7 @@ def remove_ruled_lines(binary: np.ndarray, line_length: float = 0.9) -> np.ndarr
         opened = cv2.bitwise_and(opened, cv2.bitwise_not(
             _bold_strokes(opened, horizontal, cv2.getStructuringElement(
                 rect, across(_odd(MAX_RULING_THICKNESS * side))))))
-        count, labels, stats, _ = _components_with_stats(opened)
+        count, labels, stats, _ = components_with_stats(opened)
         extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
         is_line = extent >= span
         if not is_line.any():
@@ -945,7 +809,7 @@ def _bold_strokes(runs: np.ndarray, horizontal: bool, across: np.ndarray) -> np.
     thick = cv2.morphologyEx(runs, cv2.MORPH_OPEN, across)
     if not cv2.countNonZero(thick):  # only rulings: the usual case, and cheap
         return thick
-    count, labels, stats, _ = _components_with_stats(thick)
+    count, labels, stats, _ = components_with_stats(thick)
     start = stats[1:, cv2.CC_STAT_LEFT if horizontal else cv2.CC_STAT_TOP]
     length = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
     side = runs.shape[1] if horizontal else runs.shape[0]
@@ -981,7 +845,7 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
 
     """
     h, w = binary.shape
-    count, labels, stats, centroids = _components_with_stats(binary)
+    count, labels, stats, centroids = components_with_stats(binary)
     if count <= 1:
         return np.zeros_like(binary)
     if ignore_border_ink:
@@ -989,7 +853,7 @@ def select_digit(binary: np.ndarray, min_component_fraction: float = 0.04,
         cut = _cut_off_pens(binary, labels, stats, contact)
         if cut is not None:
             binary = cut
-            count, labels, stats, centroids = _components_with_stats(binary)
+            count, labels, stats, centroids = components_with_stats(binary)
             contact = np.bincount(_rim_labels(labels), minlength=count)
         contact = contact[1:]
     stats = stats[1:]
@@ -1059,104 +923,6 @@ def _leftover_lines(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return ((bw >= 0.9 * w) & (areas <= 4 * bw)) | ((bh >= 0.9 * h) & (areas <= 4 * bh))
 
 
-def _outline_points(mask: np.ndarray) -> np.ndarray:
-    """Return the points of a non-empty 0/255 mask's outer outlines, ``(N, 1, 2)`` int32.
-
-    They hold every corner of the convex hull of all its pixels: the same hull, minimal
-    rectangle and farthest pixel in any direction at a fraction of the cost (a seventh
-    on a digit's mask, a tenth on a bold digit joined to ruled lines).
-    """
-    outlines, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return np.concatenate(outlines)
-
-
-def _is_straight(mask: np.ndarray, points: np.ndarray | None = None) -> tuple[bool, float]:
-    """Return whether a non-empty 0/255 mask is one straight stroke, and its length.
-
-    Straight: its minimal enclosing rectangle is narrower than :data:`MAX_LINE_ASPECT`
-    of its length. ``points``: its :func:`_outline_points`, when already found.
-    """
-    _, (width, height), _ = cv2.minAreaRect(_outline_points(mask) if points is None else points)
-    return min(width, height) < MAX_LINE_ASPECT * max(width, height), max(width, height)
-
-
-def _solidity(mask: np.ndarray, points: np.ndarray | None = None) -> float:
-    """Return the fraction of its convex hull that a non-empty 0/255 mask fills.
-
-    ``points``: its :func:`_outline_points`, when already found.
-    """
-    hull = cv2.contourArea(cv2.convexHull(_outline_points(mask) if points is None else points))
-    return cv2.countNonZero(mask) / max(hull, 1.0)
-
-
-class _StrokeAxis(NamedTuple):
-    """A mask's principal axis: its centre, the unit vector along it and its extent."""
-
-    centre: tuple[float, float]
-    """The pixels' centroid, (x, y)."""
-    along: tuple[float, float]
-    """The unit vector along the axis, (x, y)."""
-    extent: tuple[float, float]
-    """The pixels' least and greatest distance from the centre along it."""
-
-
-def _stroke_axis(mask: np.ndarray, points: np.ndarray | None = None) -> _StrokeAxis:
-    """Return the principal axis of a non-empty 0/255 mask's pixels (second moments).
-
-    ``points``: its :func:`_outline_points`, when already found.
-    """
-    # The moments of the ink's bounding rectangle alone: a stroke fills a fraction of
-    # the box, and the central moments do not depend on where the rectangle starts.
-    left, top, width, height = cv2.boundingRect(mask)
-    moments = cv2.moments(mask[top:top + height, left:left + width], binaryImage=True)
-    centre_x = left + moments['m10'] / moments['m00']
-    centre_y = top + moments['m01'] / moments['m00']
-    angle = 0.5 * np.arctan2(2.0 * moments['mu11'], moments['mu20'] - moments['mu02'])
-    along_x, along_y = float(np.cos(angle)), float(np.sin(angle))
-    # The farthest pixel along the axis is a corner of the convex hull.
-    corners = (_outline_points(mask) if points is None else points).reshape(-1, 2)
-    places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
-    return _StrokeAxis((centre_x, centre_y), (along_x, along_y),
-                       (float(places.min()), float(places.max())))
-
-
-class _MaskShape:
-    """A non-empty 0/255 mask's measurements that several tests ask for, each made once.
-
-    The tests of :func:`_find_digit` ask the same things of the digit's mask: whether it
-    is straight, its stroke width, its axis, its solidity, each from the same outline.
-    Measured when first asked (most digits are not straight, and most tests then stop).
-    """
-
-    def __init__(self, mask: np.ndarray) -> None:
-        self.mask = mask
-
-    @functools.cached_property
-    def outline_points(self) -> np.ndarray:
-        """:func:`_outline_points`."""
-        return _outline_points(self.mask)
-
-    @functools.cached_property
-    def straight(self) -> bool:
-        """:func:`_is_straight`."""
-        return _is_straight(self.mask, self.outline_points)[0]
-
-    @functools.cached_property
-    def stroke_width(self) -> float:
-        """:func:`stroke_width`."""
-        return stroke_width(self.mask)
-
-    @functools.cached_property
-    def axis(self) -> _StrokeAxis:
-        """:func:`_stroke_axis`."""
-        return _stroke_axis(self.mask, self.outline_points)
-
-    @functools.cached_property
-    def solidity(self) -> float:
-        """:func:`_solidity`."""
-        return _solidity(self.mask, self.outline_points)
-
-
 def _cut_off_pens(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray,
                   contact: np.ndarray) -> np.ndarray | None:
     """Cut off a pen, a stick or an edge lying across a bold digit and reaching the border.
@@ -1167,7 +933,7 @@ def _cut_off_pens(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray,
     pixels or more from its edge, an opening with a disc of :data:`PEN_OPENING` of its
     mean stroke width as radius keeps the digit's strokes and takes away what is
     thinner; each piece it takes away that touches the border, is straight
-    (:func:`_is_straight`) and at least twice that stroke width long is cut off. The
+    (:func:`is_straight`) and at least twice that stroke width long is cut off. The
     thin rims and ends the opening also takes stay. Nothing is cut when what would be
     left is one straight stroke or a filled shape (:data:`CUT_LEFT_MAX_SOLIDITY`): a
     bar, a stick or an oval object with a pen across it, read as a "1" once alone.
@@ -1214,13 +980,13 @@ def _cut_off_pens(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray,
             if not (x + px == 0 or y + py == 0 or x + px + pw == w or y + py + ph == h):
                 continue
             mask = np.where(piece_labels == piece, 255, 0).astype(np.uint8)
-            straight, length = _is_straight(mask)
+            straight, length = is_straight(mask)
             if straight and length >= 2 * width:
                 left = cv2.subtract(left, mask)
         # What is left must be strokes: straight, it is a bar or a stick as much as a "1";
         # filling its hull, an object, not a digit. Either is left as it was.
-        if left is component or not cv2.countNonZero(left) or _is_straight(left)[0] or (
-                _solidity(left) >= CUT_LEFT_MAX_SOLIDITY):
+        if left is component or not cv2.countNonZero(left) or is_straight(left)[0] or (
+                solidity(left) >= CUT_LEFT_MAX_SOLIDITY):
             continue
         if out is None:
             out = binary.copy()
@@ -1250,7 +1016,7 @@ def _pieces(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, centroids: n
 
     """
     r = FRAGMENT_GAP // 2
-    kernel = _disc(r)
+    kernel = disc(r)
     count, piece_labels = cv2.connectedComponents(cv2.dilate(ink, kernel), connectivity=8)
     # Each component lies in one piece: the piece of any of its pixels.
     on = ink > 0
@@ -1380,354 +1146,6 @@ def _longest_run(on: np.ndarray) -> int:
     return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
 
-def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None, *,
-                           shape: _MaskShape | None = None) -> bool:
-    """Whether the kept ink is one straight stroke touching the box's border.
-
-    Scaled into 28x28, any straight stroke is a "1"; in the box it is a "1" only when it
-    is written inside it. A straight stroke reaching the border is the paper's edge, a
-    ruling, a shadow's edge, a pen or a stick coming in from outside (on the field set:
-    16 such negatives and no digit in 5,400 frames). So is one reaching what is not the
-    sheet inside the box (``outside``: :func:`off_paper`), the edge of an object on it.
-
-    Args:
-        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
-        outside: uint8 0/255 mask of the box's part that is not paper, or None.
-        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
-            None: measured here.
-
-    """
-    touches = mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any()
-    if not touches and outside is not None:
-        near = cv2.dilate(outside, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
-        touches = cv2.countNonZero(cv2.bitwise_and(mask, near)) > 0
-    return touches and (_MaskShape(mask) if shape is None else shape).straight
-
-
-def border_contacts(mask: np.ndarray) -> int:
-    """Return at how many separate places a 0/255 mask touches its border.
-
-    The border is walked around once; runs of ink on it closer than
-    :data:`THROUGH_MIN_GAP` pixels count as one place.
-    """
-    rim = np.concatenate([mask[0, :], mask[1:, -1], mask[-1, -2::-1], mask[-2:0:-1, 0]]) > 0
-    touching = np.flatnonzero(rim)
-    if not len(touching):
-        return 0
-    # The gaps between consecutive touching pixels, around the loop.
-    gaps = np.diff(np.append(touching, touching[0] + len(rim))) - 1
-    return max(1, int(np.count_nonzero(gaps >= THROUGH_MIN_GAP)))
-
-
-def is_line_through_box(mask: np.ndarray, *, shape: _MaskShape | None = None) -> bool:
-    """Whether the kept ink is a thin line that enters the box and leaves it again.
-
-    A digit is written inside the box; a thin line touching the border at two separate
-    places passes through it: a coin's rim cut by the box's edge, the corner of a screen,
-    a book or a box, wood grain (13 of the 28 distractor false digits left on 12 field
-    seeds). A bold digit that the border cuts may touch it twice too, so only strokes at
-    most :data:`THROUGH_MAX_STROKE` of the box wide count.
-
-    Args:
-        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
-        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
-            None: measured here.
-
-    """
-    return (border_contacts(mask) >= 2
-            and (_MaskShape(mask) if shape is None else shape).stroke_width
-            <= THROUGH_MAX_STROKE * min(mask.shape))
-
-
-def is_edge_of_light(mask: np.ndarray, gray: np.ndarray, *,
-                     shape: _MaskShape | None = None) -> bool:
-    """Whether the kept ink is one straight stroke between paper lit in two ways.
-
-    A written stroke has the same paper on both sides. Along the edge of a hard shadow,
-    of glare or of the sheet, the paper estimate misses the step and a thin strip on the
-    dark side passes for ink: the paper on that side is nearly as dark as the strip, on
-    the other it is light (:data:`EDGE_SIDE_DIFFERENCE`). Once scaled, such a strip is a
-    perfect "1", which the model read at up to 0.99: about a quarter of the field set's
-    false digits (doc/field-log.md).
-
-    Args:
-        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
-        gray: the box's uint8 gray image the mask was thresholded from.
-        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
-            None: measured here.
-
-    """
-    if shape is None:
-        shape = _MaskShape(mask)
-    if not shape.straight:
-        return False
-    inner, widths, least, middle = EDGE_SIDE_BAND
-    outer = inner + max(least, widths * shape.stroke_width)
-    # Only the stroke and the band beside it count: the same distances in a window
-    # around them (a shortest path stays within the rectangle of its two ends) cost a
-    # fraction of the whole box's. The window is wider than the band because the 3x3
-    # distance counts a step along a row as 0.955 px.
-    x0, y0, x1, y1 = _around(RegionOfInterest(*cv2.boundingRect(mask)),
-                             int(outer / 0.95) + 2, mask.shape)
-    mask, gray = mask[y0:y1, x0:x1], gray[y0:y1, x0:x1]
-    # The window holds the whole mask: its axis is the mask's, moved.
-    (centre_x, centre_y), (along_x, along_y), (first, last) = shape.axis
-    centre_x, centre_y = centre_x - x0, centre_y - y0
-    half_length = max(-first, last)
-    distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, 3)
-    # Each pixel's place along the stroke and across it, as images: masks for
-    # cv2.calcHist, without listing the band's pixels.
-    offset_y = np.arange(mask.shape[0], dtype=np.float64)[:, None] - centre_y
-    offset_x = np.arange(mask.shape[1], dtype=np.float64)[None, :] - centre_x
-    beside = (distance > inner) & (distance <= outer) & (
-        np.abs(offset_x * along_x + offset_y * along_y) <= middle * half_length)
-    side = offset_y * along_x - offset_x * along_y
-    papers = [(beside & on_side).view(np.uint8) for on_side in (side > 0, side < 0)]
-    if min(cv2.countNonZero(paper) for paper in papers) < 5:
-        return False
-    one, other = (_median(gray, paper) for paper in papers)
-    contrast = max(one, other) - _median(gray, mask)
-    return abs(one - other) > EDGE_SIDE_DIFFERENCE * max(contrast, 1.0)
-
-
-def encloses_another_surface(mask: np.ndarray, colour: np.ndarray) -> bool:
-    """Whether the kept ink's loops enclose a surface of another colour than around them.
-
-    A digit's loop (in a 0, 4, 6, 8 or 9) encloses the paper it is written on. The dark
-    rim of a coin or a bottle cap is a loop too, read as an "0", or as an "8" where two
-    touch (26 of the 51 false digits on 3,600 distractor frames, doc/field-log.md): what
-    it encloses is the object's face, whose colour is not the desk's or the paper's
-    around it. Compared by chromaticity off the segment from gray to the colour around
-    (:func:`_off_tint`), so that glare or a shadow inside a digit's loop does not count.
-    A coin of the desk's colour, or a rim left open, goes unnoticed.
-
-    Args:
-        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
-        colour: the box's BGR image, the mask's size.
-
-    Returns:
-        True when the median chromaticity inside the loops, beyond
-        :data:`LOOP_INSIDE_MARGIN` pixels and a stroke's width from the ink, lies more than
-        :data:`LOOP_INSIDE_CHROMA` from that of a band around the mask
-        (:data:`LOOP_AROUND_BAND`); False when there is no loop with
-        :data:`LOOP_MIN_PIXELS` pixels inside.
-
-    """
-    outlines, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hierarchy is None:
-        return False
-    holes = [outline for outline, (_, _, _, parent) in zip(outlines, hierarchy[0]) if parent >= 0]
-    if not holes:
-        return False
-    near, far = LOOP_AROUND_BAND
-    # Distances to the ink in a window around it, not dilations with discs as wide as a
-    # stroke (0.75 ms on a field frame's digit; this, a fifth of it). Outside the loops
-    # the nearest ink is on the outline, so they are distances to the filled shape too.
-    x0, y0, x1, y1 = _around(RegionOfInterest(*cv2.boundingRect(mask)), far + 1, mask.shape)
-    mask, colour = mask[y0:y1, x0:x1], colour[y0:y1, x0:x1]
-    filled = np.zeros_like(mask)
-    cv2.drawContours(filled, holes, -1, 255, cv2.FILLED, offset=(-x0, -y0))
-    distance = cv2.distanceTransform(cv2.bitwise_not(mask), cv2.DIST_L2, cv2.DIST_MASK_5)
-    margin = max(LOOP_INSIDE_MARGIN, stroke_width(mask, outlines))
-    inside = (filled > 0) & (distance > margin)
-    around = (filled == 0) & (distance > near) & (distance <= far)
-    if min(np.count_nonzero(inside), np.count_nonzero(around)) < LOOP_MIN_PIXELS:
-        return False
-    # Only the pixels compared: a whole box's chromaticities cost a millisecond.
-    enclosed = _median_rows(_chromaticity(colour[inside]))
-    surrounding = _median_rows(_chromaticity(colour[around]))
-    return float(_off_tint(enclosed, surrounding)) > LOOP_INSIDE_CHROMA
-
-
-def _along_line(image: np.ndarray, axis: _StrokeAxis, places: np.ndarray,
-                across: np.ndarray, interpolation: int) -> np.ndarray:
-    """Sample an image on a grid aligned with a stroke's axis.
-
-    Returns:
-        ``(len(places), len(across))`` samples at ``places`` along the axis from its centre
-        and ``across`` it (along the normal ``(-along_y, along_x)``); outside the image,
-        the nearest border pixel.
-
-    """
-    (centre_x, centre_y), (along_x, along_y), _ = axis
-    map_x = centre_x + along_x * places[:, None] - along_y * across[None, :]
-    map_y = centre_y + along_y * places[:, None] + along_x * across[None, :]
-    return cv2.remap(image, map_x.astype(np.float32), map_y.astype(np.float32),
-                     interpolation, borderMode=cv2.BORDER_REPLICATE)
-
-
-def _darker_than_beside(samples: np.ndarray, centre: np.ndarray, beside: np.ndarray,
-                        step: int = 4) -> np.ndarray:
-    """Return, per ``step`` samples along a line, how much darker its centre is than beside it.
-
-    Args:
-        samples: gray samples ``(along, across)`` (:func:`_along_line`).
-        centre: boolean mask of the columns of the line's middle.
-        beside: boolean mask of the columns of the paper beside it.
-        step: samples along the line per median; a last, shorter step is left out.
-
-    """
-    rows = len(samples) // step * step
-    if not rows:
-        return np.zeros(0)
-    middle = samples[:rows, centre].astype(np.float32).reshape(rows // step, -1)
-    paper = samples[:rows, beside].astype(np.float32).reshape(rows // step, -1)
-    return np.median(paper, axis=1) - np.median(middle, axis=1)
-
-
-def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray, *,
-                           shape: _MaskShape | None = None) -> bool:
-    """Whether the kept ink is one straight stroke that a fainter line continues.
-
-    A written "1" ends where the pen lifted: beyond its ends lies paper. A crease or a
-    fold in the sheet, or a faint edge, crosses the box; where the threshold keeps only
-    a piece of it (the rest in specks, or just under the floor), the piece does not reach
-    the border (:func:`is_stroke_from_outside`) and, scaled, is a perfect "1" (7 of the 40
-    distractor false digits of 12 field seeds, at 0.99-1.00). Here the line beyond an end,
-    to the box's border (:data:`LINE_RUNS_ON_MIN_LENGTH` px at least), holds other ink in a
-    corridor as wide as the stroke along :data:`LINE_RUNS_ON_INK` of its length and is
-    darker than the paper beside it along :data:`LINE_RUNS_ON_DARKER` of it: dotted
-    paper's dots in line with a "1" are ink there, but no line.
-
-    Args:
-        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
-        ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
-        gray: the box's uint8 gray image the ink was thresholded from.
-        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
-            None: measured here.
-
-    """
-    if shape is None:
-        shape = _MaskShape(mask)
-    if not shape.straight:
-        return False
-    axis = shape.axis
-    (centre_x, centre_y), (along_x, along_y), (first, last) = axis
-    thickness = max(2.0, shape.stroke_width)
-    half = thickness + 1.0
-    # The corridor, and the paper beside it past the stroke's blurred rim.
-    across = np.arange(-np.ceil(half + 6.0), np.ceil(half + 6.0) + 1.0)
-    corridor = np.abs(across) <= half
-    centre, beside = np.abs(across) <= 1.0, (np.abs(across) >= half + 2.0) & (
-        np.abs(across) <= half + 6.0)
-    height, width = mask.shape
-    contrast = None
-    for sign, end in ((1.0, last), (-1.0, first)):
-        # From 2 px past the end to where the line leaves the box.
-        places = end + sign * np.arange(2.0, float(height + width))
-        x, y = centre_x + along_x * places, centre_y + along_y * places
-        inside = (x > -0.5) & (x < width - 0.5) & (y > -0.5) & (y < height - 0.5)
-        length = int(np.argmin(inside)) if not inside.all() else len(places)
-        if length < LINE_RUNS_ON_MIN_LENGTH:
-            continue
-        places = places[:length]
-        covered = _along_line(ink, axis, places, across[corridor], cv2.INTER_NEAREST).any(axis=1)
-        if covered.mean() < LINE_RUNS_ON_INK:
-            continue
-        if contrast is None:
-            along = np.arange(np.floor(first), np.ceil(last) + 1.0)
-            stroke = _along_line(gray, axis, along, across, cv2.INTER_LINEAR)
-            contrast = float(np.median(stroke[:, beside]) - np.median(stroke[:, centre]))
-        # Past the stroke's blurred end, where only a line beyond it is dark.
-        beyond = _along_line(gray, axis, places[int(thickness):], across, cv2.INTER_LINEAR)
-        darker = _darker_than_beside(beyond, centre, beside)
-        if len(darker) and np.mean(darker >= max(LINE_RUNS_ON_MIN_LEVELS, LINE_RUNS_ON_CONTRAST
-                                                 * contrast)) >= LINE_RUNS_ON_DARKER:
-            return True
-    return False
-
-
-def stands_among_bars(mask: np.ndarray, ink: np.ndarray, *,
-                      shape: _MaskShape | None = None) -> bool:
-    """Whether the kept ink is a bar beside another as long as it and parallel to it.
-
-    A barcode's bars are straight, parallel and end level with each other; scaled, the
-    one (or the few run together) chosen as the digit is a perfect "1" (8 of the 40
-    distractor false digits of 12 field seeds, at 0.95-1.00). A written "1" has no such
-    twin beside it: ruled and grid lines run past it to the box's border
-    (:func:`remove_ruled_lines`), and a pen lying beside it is seldom level with both its
-    ends. Other digits are no bar: a "7" whose axis a pen beside it happened to match
-    was lost until only a straight or solid (:data:`BAR_MIN_SOLIDITY`) mask counted.
-
-    Args:
-        mask: uint8 0/255 digit mask (:func:`select_digit`'s output), not empty.
-        ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
-        shape: the mask's measurements (:class:`_MaskShape`), where the caller has them;
-            None: measured here.
-
-    Returns:
-        True when the mask is straight or solid, and another piece of ink of
-        :data:`BAR_MIN_PIXELS` or more is straight, within
-        :data:`BAR_MAX_ANGLE` of the digit's axis, has both ends within
-        :data:`BAR_END_TOLERANCE` of the digit's length of the digit's ends along that
-        axis, and lies within a digit's length of it.
-
-    """
-    if shape is None:
-        shape = _MaskShape(mask)
-    if not (shape.straight or shape.solidity >= BAR_MIN_SOLIDITY):
-        return False
-    (centre_x, centre_y), (along_x, along_y), (first, last) = shape.axis
-    length = last - first
-    tolerance = BAR_END_TOLERANCE * length + 2.0
-    _, labels, stats, _ = _components_with_stats(cv2.subtract(ink, mask))
-    # A bar level with both ends spans at least this much: its box's diagonal too.
-    spans = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    candidates = np.flatnonzero((stats[:, cv2.CC_STAT_AREA] >= BAR_MIN_PIXELS)
-                                & (spans >= length - 2.0 * tolerance))
-    least_cos = np.cos(np.radians(BAR_MAX_ANGLE))
-    for label in candidates[candidates > 0]:
-        left, top, w, h = stats[label, :4]
-        bar = _MaskShape(cv2.compare(labels[top:top + h, left:left + w], int(label), cv2.CMP_EQ))
-        if not bar.straight:
-            continue
-        bar_x, bar_y = bar.axis.along
-        if abs(bar_x * along_x + bar_y * along_y) < least_cos:
-            continue
-        corners = bar.outline_points.reshape(-1, 2) + (left, top)
-        places = (corners[:, 0] - centre_x) * along_x + (corners[:, 1] - centre_y) * along_y
-        beside = (corners[:, 1] - centre_y) * along_x - (corners[:, 0] - centre_x) * along_y
-        if (abs(places.min() - first) <= tolerance and abs(places.max() - last) <= tolerance
-                and np.abs(beside).min() <= length):
-            return True
-    return False
-
-
-def _disc(radius: int) -> np.ndarray:
-    """Return a disc-shaped structuring element of the given radius."""
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
-def _median(gray: np.ndarray, where: np.ndarray) -> float:
-    """Return the median of a uint8 image's pixels where ``where`` is non-zero, as np.median.
-
-    From their histogram: a fraction of the cost of gathering the pixels first.
-    """
-    counts = np.cumsum(cv2.calcHist([gray], [0], where, [256], [0, 256]).ravel())
-    total = int(counts[-1])
-    # The values of the middle two ranks (one and the same for an odd count).
-    low, high = np.searchsorted(counts, [(total - 1) // 2 + 1, total // 2 + 1])
-    return (int(low) + int(high)) / 2
-
-
-def clutter(ink: np.ndarray, digit: np.ndarray) -> float:
-    """Return the ink elsewhere in the box as a multiple of the digit's own ink.
-
-    Args:
-        ink: uint8 0/255 mask of all the ink in the box (ruled lines removed).
-        digit: uint8 0/255 mask of the ink chosen as the digit, the same size.
-
-    Returns:
-        The number of ink pixels further than :data:`CLUTTER_DISTANCE` from the digit,
-        divided by the digit's pixel count (0 for an empty digit).
-
-    """
-    size = 2 * CLUTTER_DISTANCE + 1
-    near = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    digit_ink = cv2.countNonZero(digit)
-    return cv2.countNonZero(cv2.subtract(ink, near)) / digit_ink if digit_ink else 0.0
-
-
 def _without_leftover_lines(ink: np.ndarray) -> np.ndarray:
     """Return the ink without ruled lines left over (:func:`_leftover_lines`).
 
@@ -1735,7 +1153,7 @@ def _without_leftover_lines(ink: np.ndarray) -> np.ndarray:
     a slightly tilted grid or ruling left after :func:`remove_ruled_lines` runs past a
     small digit without making its box one of clutter (:func:`clutter`).
     """
-    count, labels, stats, _ = _components_with_stats(ink)
+    count, labels, stats, _ = components_with_stats(ink)
     lines = _leftover_lines(stats, ink.shape)
     lines[0] = False
     if not lines.any():
@@ -1755,81 +1173,6 @@ def _labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.nd
     lut = np.zeros(count, np.uint8)
     lut[chosen] = 255
     return lut[labels]
-
-
-def stroke_width(mask: np.ndarray, outlines: Sequence[np.ndarray] | None = None) -> float:
-    """Estimate the mean stroke width of a 0/255 mask as ``2 * area / perimeter``.
-
-    ``outlines``: all the mask's outlines, outer and inner, when already found.
-    """
-    if outlines is None:
-        outlines, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    perimeter = sum(cv2.arcLength(c, True) for c in outlines)
-    if perimeter <= 0:
-        return 0.0
-    return 2.0 * cv2.countNonZero(mask) / perimeter
-
-
-def normalize_digit(mask: np.ndarray, thicken_thin_strokes: bool = True) -> np.ndarray:
-    """MNIST-normalise a digit into a 28x28 float32 image.
-
-    Crops to the bounding box of ``mask``, scales it into 20x20 keeping the aspect
-    ratio (INTER_AREA, which anti-aliases like MNIST), thickens strokes that would end
-    up much thinner than MNIST's (and thins marker-thick ones), and shifts the centre
-    of mass to the centre.
-
-    Args:
-        mask: uint8 digit mask, ink non-zero; gives the bounding box and stroke width.
-        thicken_thin_strokes: adapt the stroke width towards MNIST's.
-
-    Returns:
-        ``(28, 28)`` float32 in [0, 1]; all zero when the mask is empty.
-
-    """
-    out_empty = np.zeros((INPUT_SIDE, INPUT_SIDE), INPUT_DTYPE)
-    if not cv2.countNonZero(mask):
-        return out_empty
-    x, y, w, h = cv2.boundingRect(mask)
-    shape = mask[y:y + h, x:x + w]
-    digit = shape
-    side = max(w, h)
-    if thicken_thin_strokes and side >= DIGIT_BOX_SIDE:
-        want = MNIST_STROKE_WIDTH * side / DIGIT_BOX_SIDE
-        have = stroke_width(shape)
-        if 0 < have < 0.7 * want:
-            r = int(round((0.85 * want - have) / 2))
-            if r >= 1:
-                digit = cv2.copyMakeBorder(digit, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
-                k = _disc(r)
-                digit = cv2.dilate(digit, k)
-                h, w = digit.shape
-                side = max(w, h)
-        elif have > THICK_FACTOR * want:
-            # Marker-thick strokes fill the holes of 0, 6, 8, 9 once scaled down.
-            r = int(round((have - 1.2 * want) / 2))
-            if r >= 1:
-                k = _disc(r)
-                thinner = cv2.erode(shape, k)
-                if cv2.countNonZero(thinner) > 0.25 * cv2.countNonZero(shape):
-                    # Re-crop: the thinned digit must fill the 20x20 box again.
-                    x, y, w, h = cv2.boundingRect(thinner)
-                    digit = cv2.erode(digit, k)[y:y + h, x:x + w]
-                    side = max(w, h)
-    scale = DIGIT_BOX_SIDE / side
-    new_w = max(1, int(round(w * scale)))
-    new_h = max(1, int(round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    small = cv2.resize(digit, (new_w, new_h), interpolation=interp).astype(np.float32) / 255.0
-    m = cv2.moments(small)
-    if m['m00'] <= 0:
-        return out_empty
-    # Place the scaled box so that its centre of mass lands on the centre.
-    cx = m['m10'] / m['m00']
-    cy = m['m01'] / m['m00']
-    shift = np.float32([[1, 0, MNIST_CENTRE - cx], [0, 1, MNIST_CENTRE - cy]])
-    out = cv2.warpAffine(small, shift, (INPUT_SIDE, INPUT_SIDE), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return np.clip(out, 0.0, 1.0, out=out).astype(INPUT_DTYPE, copy=False)
 
 
 def preprocess(frame: np.ndarray, config: PreprocessConfig | None = None) -> PreprocessResult:
@@ -1913,7 +1256,7 @@ def _find_digit(binary: np.ndarray, gray: np.ndarray, config: PreprocessConfig,
     if max(dw, dh) < config.min_digit_size * min(box.width, box.height):
         return None
     # The tests below ask the same things of the digit's shape: each measured once.
-    shape = _MaskShape(digit)
+    shape = MaskShape(digit)
     if config.ignore_border_ink and is_stroke_from_outside(digit, outside, shape=shape):
         return None
     if config.ignore_lines_through_box and is_line_through_box(digit, shape=shape):
