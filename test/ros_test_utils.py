@@ -1,11 +1,11 @@
 """Helpers for tests that run real nodes over DDS: spinning until something arrives."""
 
+from collections.abc import Callable
 import os
 from pathlib import Path
 import signal
 import subprocess
 import time
-from typing import Callable, Dict, Optional, Tuple
 
 from digit_recognition.nodes.launch_arguments import profile_variable
 from digit_recognition.nodes.node_runner import STACK_DUMP_SIGNAL
@@ -58,8 +58,8 @@ def set_parameters(executor: Executor, client_node: Node, node_name: str,
     return list(future.result().results)
 
 
-def demo_frame_read_as_its_label(digit: Optional[int] = None,
-                                 seed: int = 11) -> Tuple[np.ndarray, int]:
+def demo_frame_read_as_its_label(digit: int | None = None,
+                                 seed: int = 11) -> tuple[np.ndarray, int]:
     """Return a 640x480 demo frame and the digit the nodes must report for it.
 
     The first frame (of ``digit`` if given) whose offline result (the preprocessor's and
@@ -116,7 +116,7 @@ REFUSING_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
 """
 
 
-def refusing_environment(path: Path, topic: str, lease_s: int = 20) -> Dict[str, str]:
+def refusing_environment(path: Path, topic: str, lease_s: int = 20) -> dict[str, str]:
     """Return an environment whose Fast DDS refuses publishes on ``topic`` once a reader lags.
 
     Fast DDS refuses a publish ("cannot publish data", ``RCLError`` in rclpy) when the
@@ -134,7 +134,7 @@ def refusing_environment(path: Path, topic: str, lease_s: int = 20) -> Dict[str,
     return env
 
 
-def stoppable_environment(env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def stoppable_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     """Return ``env`` (default: this process's) with Fast DDS over UDP only.
 
     For a process a test stops (SIGSTOP) and kills. Fast DDS's shared-memory transport

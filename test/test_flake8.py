@@ -24,5 +24,4 @@ LINTED_PATHS = ['src/digit_recognition', 'test', 'launch', 'scripts', 'setup.py'
 def test_flake8():
     rc, errors = main_with_errors(argv=LINTED_PATHS)
     assert rc == 0, \
-        'Found %d code style errors / warnings:\n' % len(errors) + \
-        '\n'.join(errors)
+        f'Found {len(errors)} code style errors / warnings:\n' + '\n'.join(errors)

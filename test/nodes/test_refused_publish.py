@@ -18,7 +18,6 @@ import select
 import signal
 import subprocess
 import sys
-from typing import Dict
 
 import cv2
 from diagnostic_msgs.msg import DiagnosticArray
@@ -57,7 +56,7 @@ REFUSALS = 5
 """Refused publishes to see while the reader is stopped, well within its lease."""
 
 
-def overlay_status(array: DiagnosticArray, statuses: Dict[str, str]) -> None:
+def overlay_status(array: DiagnosticArray, statuses: dict[str, str]) -> None:
     """Keep the values of the overlay node's latest status in ``statuses``."""
     for status in array.status:
         if status.name.startswith('overlay:'):
@@ -78,7 +77,7 @@ def test_a_reader_that_stops_acknowledging_makes_publishes_fail_and_the_overlay_
     camera = probe.create_publisher(Image, 'image_raw', RELIABLE_IMAGE_QOS)
     drawn = []
     probe.create_subscription(Image, 'overlay', drawn.append, RELIABLE_IMAGE_QOS)
-    statuses: Dict[str, str] = {}
+    statuses: dict[str, str] = {}
     probe.create_subscription(DiagnosticArray, DIAGNOSTICS_TOPIC,
                               lambda array: overlay_status(array, statuses), DIAGNOSTICS_QOS)
     # Small frames: each sample goes in one piece, through shared memory.

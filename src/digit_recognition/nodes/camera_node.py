@@ -15,9 +15,9 @@ compressed plugin does), compressing only while someone subscribes to it. Its he
 """
 
 import array
+from collections.abc import Sequence
 import sys
 import threading
-from typing import List, Optional, Sequence
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
@@ -37,7 +37,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
-PARAMETERS: List[ParameterSpec] = [
+PARAMETERS: list[ParameterSpec] = [
     ParameterSpec('source', '0', 'V4L2 index or /dev/videoN, video file, image folder, '
                   "GStreamer pipeline (contains '!') or 'demo'", read_only=True),
     ParameterSpec('width', 640, 'frame width published (frames of another size are '
@@ -85,7 +85,7 @@ class CameraNode(Node):
 
     NODE_NAME = 'camera'
 
-    def __init__(self, frame_source: Optional[FrameSource] = None, **kwargs) -> None:
+    def __init__(self, frame_source: FrameSource | None = None, **kwargs) -> None:
         """Create the node and start capturing.
 
         Args:
@@ -113,8 +113,8 @@ class CameraNode(Node):
         self._outgoing_image = OutgoingImage()
         # One header for every frame, its stamp refilled (see OutgoingImage).
         self._header = Header()
-        self._truth_publisher: Optional[GuardedPublisher] = None
-        self._compressed_publisher: Optional[GuardedPublisher] = None
+        self._truth_publisher: GuardedPublisher | None = None
+        self._compressed_publisher: GuardedPublisher | None = None
         if self.params['compressed_format'] != 'none':
             self._compressed_publisher = GuardedPublisher(
                 self, CompressedImage, 'image_raw/compressed', RELIABLE_IMAGE_QOS)
@@ -143,7 +143,7 @@ class CameraNode(Node):
         return self._image_publisher.failures + (
             self._compressed_publisher.failures if self._compressed_publisher else 0)
 
-    def _on_parameters_changed(self, names: List[str]) -> None:
+    def _on_parameters_changed(self, names: list[str]) -> None:
         if 'fps' in names:
             self._capture.fps = self.params['fps']
 
@@ -272,7 +272,7 @@ def _unreadable_text(unreadable: Sequence[str]) -> str:
     return f'{len(unreadable)} image(s) cannot be decoded and are skipped: {shown}'
 
 
-def main(args: Optional[List[str]] = None) -> int:
+def main(args: list[str] | None = None) -> int:
     """Run the camera node until Ctrl-C."""
     return run_nodes([CameraNode], args, logger_name='camera')
 

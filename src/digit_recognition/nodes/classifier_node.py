@@ -24,7 +24,6 @@ health goes to ``/diagnostics`` once a second.
 
 import sys
 import time
-from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
@@ -49,7 +48,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
-PARAMETERS: List[ParameterSpec] = [
+PARAMETERS: list[ParameterSpec] = [
     ParameterSpec('model_path', '', 'model file (.tflite for tflite, .keras for keras); '
                   'empty: the model shipped with the package', read_only=True),
     ParameterSpec('backend', 'tflite', 'inference backend', choices=BACKENDS, read_only=True),
@@ -123,7 +122,7 @@ class ClassifierNode(Node):
         """Waiting frames dropped for being older than the batch age limit."""
         return self._batcher.frames_expired
 
-    def _on_parameters_changed(self, names: List[str]) -> None:
+    def _on_parameters_changed(self, names: list[str]) -> None:
         self._batcher.max_age_s = self.params['max_batch_age']
         self._stability.set_stable_count(self.params['stable_count'])
         if 'batch_size' in names:
@@ -172,7 +171,7 @@ class ClassifierNode(Node):
         self.flow.dropped('bad digit_input')
         self.get_logger().warning(reason, throttle_duration_sec=WARN_PERIOD_S)
 
-    def _predict_and_publish(self, batch: List[BatchEntry]) -> None:
+    def _predict_and_publish(self, batch: list[BatchEntry]) -> None:
         started = time.perf_counter()
         combined = predict_batch(batch, self.model.predict_proba, self.params['min_confidence'],
                                  self.params['present_digit_margin'])
@@ -226,7 +225,7 @@ def prediction_message(combined: CombinedPrediction, header: Header) -> DigitPre
     return message
 
 
-def main(args: Optional[List[str]] = None) -> int:
+def main(args: list[str] | None = None) -> int:
     """Run the classifier node until Ctrl-C; exit 1 if the model cannot be loaded."""
     return run_nodes([ClassifierNode], args, logger_name='classifier')
 

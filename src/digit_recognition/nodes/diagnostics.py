@@ -9,7 +9,7 @@ it as they read any driver's. (``diagnostic_updater`` itself is not on PyPI, so 
 few lines it would save are written here, one code path on every install.)
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from digit_recognition.nodes.qos import DIAGNOSTICS_QOS

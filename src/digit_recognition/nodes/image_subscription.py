@@ -10,7 +10,8 @@ publisher of the topic offers RELIABLE, BEST_EFFORT as soon as one offers only
 BEST_EFFORT, re-created when that changes.
 """
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from digit_recognition.nodes.qos import image_subscription_qos
 from rclpy.node import Node
@@ -33,7 +34,7 @@ class ImageSubscription:
         self._callback = callback
         self._choice = choice
         self._best_effort = False
-        self.subscription: Optional[Subscription] = node.create_subscription(
+        self.subscription: Subscription | None = node.create_subscription(
             msg_type, topic, callback, image_subscription_qos(choice))
         self._timer = None
         if choice == 'auto':

@@ -10,11 +10,12 @@ that a wrong value stops the launch before any node starts.
 Nothing here imports ``rclpy`` or ``launch``: the tests run it on any machine.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 import json
 import os
 import signal
-from typing import Any, Dict, Final, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import Any, Final, Protocol
 
 NODE_NAMES: Final = ('camera', 'preprocessor', 'classifier', 'overlay')
 """The four nodes, in start order; each is also its executable's name."""
@@ -63,9 +64,9 @@ class ParameterRule(Protocol):
 
     name: str
     default: Any
-    min_value: Optional[float]
-    max_value: Optional[float]
-    choices: Tuple[str, ...]
+    min_value: float | None
+    max_value: float | None
+    choices: tuple[str, ...]
 
     @property
     def accepted(self) -> str:
@@ -85,7 +86,7 @@ class ParameterArgument:
     """
 
     name: str
-    nodes: Tuple[str, ...]
+    nodes: tuple[str, ...]
     parameter: str
     description: str
 
@@ -129,7 +130,7 @@ class LaunchArgument:
     name: str
     default: str
     description: str
-    choices: Tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
 
 
 class LaunchArgumentError(ValueError):
@@ -147,7 +148,7 @@ class RequiredProcessError(RuntimeError):
 
 
 def required_process_failure(executable: str, returncode: int,
-                             shutting_down: bool) -> Optional[str]:
+                             shutting_down: bool) -> str | None:
     """Say why the launch fails when a required process exits, or None if it ended cleanly.
 
     Every process is required: any exit ends the launch. An exit with 0, or any exit
@@ -192,7 +193,7 @@ class ProcessPlan:
 
     executable: str
     node_name: str = ''
-    arguments: Tuple[str, ...] = ()
+    arguments: tuple[str, ...] = ()
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -215,20 +216,20 @@ class LaunchPlan:
 
     """
 
-    nodes: Tuple[str, ...]
-    parameters: Dict[str, Dict[str, Any]]
+    nodes: tuple[str, ...]
+    parameters: dict[str, dict[str, Any]]
     params_file: str
     namespace: str = ''
     image_topic: str = ''
     rqt: bool = False
     overlay_topic: str = '/overlay'
-    remappings: Tuple[Tuple[str, str], ...] = field(default_factory=tuple)
+    remappings: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     arrangement: str = DEFAULT_ARRANGEMENT
-    processes: Tuple[ProcessPlan, ...] = ()
+    processes: tuple[ProcessPlan, ...] = ()
 
 
 def declared_arguments(parameter_rules: Mapping[str, Sequence[ParameterRule]],
-                       default_params_file: str = '') -> Tuple[LaunchArgument, ...]:
+                       default_params_file: str = '') -> tuple[LaunchArgument, ...]:
     """Return every launch argument with its default, help text and choices.
 
     Args:
@@ -359,7 +360,7 @@ def plan_launch(values: Mapping[str, str],
     params_file = _check_file('params_file', values['params_file'])
     namespace = values.get('namespace', '').strip()
     image_topic = values.get('image_topic', '').strip()
-    parameters: Dict[str, Dict[str, Any]] = {name: {} for name in NODE_NAMES}
+    parameters: dict[str, dict[str, Any]] = {name: {} for name in NODE_NAMES}
     for argument in PARAMETER_ARGUMENTS:
         text = values.get(argument.name, KEEP)
         if text == KEEP:
@@ -375,7 +376,7 @@ def plan_launch(values: Mapping[str, str],
     nodes = tuple(name for name in NODE_NAMES if use_camera or name != CAMERA_NODE)
     remappings = (('image_raw', image_topic),) if image_topic else ()
     if arrangement == ONE_PROCESS:
-        processes: Tuple[ProcessPlan, ...] = (
+        processes: tuple[ProcessPlan, ...] = (
             ProcessPlan(PIPELINE_EXECUTABLE, arguments=pipeline_arguments(
                 params_file, {name: parameters[name] for name in nodes}, use_camera)),)
     else:
@@ -388,7 +389,7 @@ def plan_launch(values: Mapping[str, str],
 
 
 def pipeline_arguments(params_file: str, parameters: Mapping[str, Mapping[str, Any]],
-                       use_camera: bool) -> Tuple[str, ...]:
+                       use_camera: bool) -> tuple[str, ...]:
     """Return the ``pipeline`` executable's options for the one-process arrangement.
 
     The typed overrides travel as JSON in the pipeline's ``--overrides``, which applies
@@ -411,7 +412,7 @@ def pipeline_arguments(params_file: str, parameters: Mapping[str, Mapping[str, A
     return tuple(arguments)
 
 
-def fastdds_major_version(environ: Mapping[str, str]) -> Optional[int]:
+def fastdds_major_version(environ: Mapping[str, str]) -> int | None:
     """Return 3 or 2 for the Fast DDS installed in the ROS prefixes, None if none is found.
 
     Fast DDS 3 installs its CMake package as ``share/fastdds``, Fast DDS 2 as
@@ -443,7 +444,7 @@ def profile_variable(environ: Mapping[str, str]) -> str:
 
 
 def fastdds_profile_environment(argument: str, shipped_profile: str,
-                                environ: Mapping[str, str]) -> Tuple[Dict[str, str], str]:
+                                environ: Mapping[str, str]) -> tuple[dict[str, str], str]:
     """Decide the Fast DDS profile variable the nodes get, and say why in one line.
 
     A robot-wide profile the user already has (either variable set) is kept unless a file

@@ -6,10 +6,10 @@ rclpy shut down in ``finally``. A node that cannot start (missing or corrupt mod
 invalid start-up parameter) is logged as fatal and the process exits with 1.
 """
 
+from collections.abc import Callable, Sequence
 import ctypes
 import faulthandler
 import signal
-from typing import Callable, List, Optional, Sequence
 
 import cv2
 from digit_recognition.vision.frame_sources import SourceUnavailableError
@@ -101,7 +101,7 @@ EXECUTORS = ('auto', 'events', 'single')
 """Executor kinds for the nodes of one process (see :func:`make_executor`)."""
 
 
-def events_executor_class() -> Optional[Callable[..., Executor]]:
+def events_executor_class() -> Callable[..., Executor] | None:
     """Return rclpy's C++ ``EventsExecutor``, or None where rclpy lacks it.
 
     It is in ``rclpy.experimental`` from Kilted on; Humble and Jazzy have only the
@@ -114,7 +114,7 @@ def events_executor_class() -> Optional[Callable[..., Executor]]:
     return EventsExecutor
 
 
-def make_executor(kind: str = 'auto', context: Optional[Context] = None) -> Executor:
+def make_executor(kind: str = 'auto', context: Context | None = None) -> Executor:
     """Return the executor that spins the nodes of one process.
 
     ``auto`` (the default) is ``events`` where rclpy has it, else ``single``.
@@ -171,7 +171,7 @@ class _Interrupted:
             raise KeyboardInterrupt
 
 
-def run_nodes(factories: Sequence[NodeFactory], args: Optional[List[str]] = None,
+def run_nodes(factories: Sequence[NodeFactory], args: list[str] | None = None,
               logger_name: str = 'digit_recognition', executor_kind: str = 'auto') -> int:
     """Create the nodes and spin them on one executor until Ctrl-C or shutdown.
 
@@ -202,7 +202,7 @@ def run_nodes(factories: Sequence[NodeFactory], args: Optional[List[str]] = None
 
 def _spin_nodes(factories: Sequence[NodeFactory], logger_name: str, executor: Executor,
                 interrupted: _Interrupted) -> int:
-    nodes: List[Node] = []
+    nodes: list[Node] = []
     try:
         try:
             for factory in factories:

@@ -8,7 +8,6 @@ The camera images are not even subscribed to while nobody subscribes to ``overla
 """
 
 import sys
-from typing import List, Optional
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
@@ -28,7 +27,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, RegionOfInterest as RoiMsg
 from std_msgs.msg import Header
 
-PARAMETERS: List[ParameterSpec] = [
+PARAMETERS: list[ParameterSpec] = [
     ParameterSpec('max_prediction_age', 1.0, 'seconds of frame time (header stamps) a '
                   'prediction stays on screen without a newer one', 0.0, 60.0),
     ParameterSpec('image_qos', 'auto', 'QoS of the image subscriptions; auto: '
@@ -51,19 +50,19 @@ class OverlayNode(Node):
         self.params = ParameterTable(self, PARAMETERS)
         self._publisher = GuardedPublisher(self, Image, 'overlay', RELIABLE_IMAGE_QOS)
         self._outgoing = OutgoingImage()
-        self._prediction: Optional[DigitPrediction] = None
+        self._prediction: DigitPrediction | None = None
         self._prediction_time = 0.0
         self._threshold_image = None
-        self._roi: Optional[RegionOfInterest] = None
-        self._fps: Optional[float] = None
-        self._last_frame_time: Optional[float] = None
+        self._roi: RegionOfInterest | None = None
+        self._fps: float | None = None
+        self._last_frame_time: float | None = None
         self.frames_drawn = 0
         self.flow = FlowMonitor('image_raw', 'overlay frames')
         self._diagnostics = DiagnosticsPublisher(self, 'overlay', self._health)
         self.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
                                  PREDICTION_QOS)
         self.create_subscription(RoiMsg, 'roi', self._on_roi, LATCHED_QOS)
-        self._image_subscriptions: List[ImageSubscription] = []
+        self._image_subscriptions: list[ImageSubscription] = []
         self._update_image_subscriptions()
         self.create_timer(WATCHER_CHECK_PERIOD_S, self._update_image_subscriptions)
 
@@ -141,7 +140,7 @@ class OverlayNode(Node):
         return self.flow.report(idle=idle)
 
 
-def main(args: Optional[List[str]] = None) -> int:
+def main(args: list[str] | None = None) -> int:
     """Run the overlay node until Ctrl-C."""
     return run_nodes([OverlayNode], args, logger_name='overlay')
 

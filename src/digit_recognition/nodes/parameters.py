@@ -18,9 +18,10 @@ parameter tables and the launch file's YAML are checked against the same rows by
 the tests.
 """
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 import re
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any
 
 from digit_recognition.nodes.node_runner import WARN_PERIOD_S
 from rcl_interfaces.msg import (
@@ -29,7 +30,7 @@ from rclpy.exceptions import ParameterException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-ParameterValue = Union[bool, int, float, str]
+ParameterValue = bool | int | float | str
 
 
 class StartupParameterError(ValueError):
@@ -54,9 +55,9 @@ class ParameterSpec:
     name: str
     default: ParameterValue
     description: str
-    min_value: Optional[float] = None
-    max_value: Optional[float] = None
-    choices: Tuple[str, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    choices: tuple[str, ...] = ()
     read_only: bool = False
 
     @property
@@ -81,7 +82,7 @@ class ParameterSpec:
                     step=0.0)]
         return descriptor
 
-    def convert(self, value: Any) -> Tuple[ParameterValue, Optional[str]]:
+    def convert(self, value: Any) -> tuple[ParameterValue, str | None]:
         """Return ``(value in this parameter's type, None)`` or ``(value, why not)``.
 
         Checks only what rclpy's descriptor does not: the choices of a string, and the
@@ -154,8 +155,8 @@ class ParameterTable:
         """
         self._specs = {spec.name: spec for spec in specs}
         self._node = node
-        self._listeners: List[Callable[[Iterable[str]], None]] = []
-        self.values: Dict[str, ParameterValue] = {}
+        self._listeners: list[Callable[[Iterable[str]], None]] = []
+        self.values: dict[str, ParameterValue] = {}
         for spec in specs:
             try:
                 given = node.declare_parameter(spec.name, spec.default, spec.descriptor()).value
@@ -179,7 +180,7 @@ class ParameterTable:
         """Call ``callback(names)`` after every accepted change."""
         self._listeners.append(callback)
 
-    def _on_set_parameters(self, parameters: List[Parameter]) -> SetParametersResult:
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         converted = {}
         for parameter in parameters:
             spec = self._specs.get(parameter.name)

@@ -8,10 +8,10 @@ processes can subscribe, remap and ``ros2 param set`` exactly as with the launch
 """
 
 import argparse
+from collections.abc import Callable, Sequence
 import json
 import os
 import sys
-from typing import Callable, List, Optional, Sequence
 
 from digit_recognition.nodes.camera_node import CameraNode
 from digit_recognition.nodes.classifier_node import ClassifierNode
@@ -40,8 +40,8 @@ def default_params_file() -> str:
     return installed_config_file('digit_recognition.yaml')
 
 
-def node_factories(overrides: Optional[dict] = None, camera: bool = True,
-                   **node_kwargs) -> List[Callable[[], Node]]:
+def node_factories(overrides: dict | None = None, camera: bool = True,
+                   **node_kwargs) -> list[Callable[[], Node]]:
     """Return factories of the four nodes (three without the camera).
 
     Args:
@@ -127,7 +127,7 @@ def overrides_from_arguments(options: argparse.Namespace) -> dict:
     return overrides
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the pipeline until Ctrl-C."""
     argv = sys.argv if argv is None else argv
     own, ros = argv[1:], []

@@ -14,7 +14,6 @@ publishes) instead. Its health goes to ``/diagnostics`` once a second.
 
 from dataclasses import replace
 import sys
-from typing import List, Optional
 
 from digit_recognition.nodes.diagnostics import DiagnosticsPublisher
 from digit_recognition.nodes.image_subscription import ImageSubscription
@@ -42,7 +41,7 @@ INPUT_TRANSPORTS = ('raw', 'compressed')
 THRESHOLD_MODES = tuple(mode.value for mode in ThresholdMode)
 """Values of ``threshold_mode`` (and of the pipeline's ``--threshold-mode``)."""
 
-PARAMETERS: List[ParameterSpec] = [
+PARAMETERS: list[ParameterSpec] = [
     ParameterSpec('roi_x', CENTRED, 'left edge of the region of interest; -1 centres it',
                   -1, 16384),
     ParameterSpec('roi_y', CENTRED, 'top edge of the region of interest; -1 centres it',
@@ -99,7 +98,7 @@ class PreprocessorNode(Node):
         self._roi_publisher = GuardedPublisher(self, RoiMsg, 'roi', LATCHED_QOS)
         self._outgoing_input = OutgoingImage()
         self._outgoing_threshold = OutgoingImage()
-        self._last_roi: Optional[RegionOfInterest] = None
+        self._last_roi: RegionOfInterest | None = None
         self.frames_processed = 0
         self.frames_dropped = 0
         if self.params['input_transport'] == 'compressed':
@@ -114,7 +113,7 @@ class PreprocessorNode(Node):
         self.flow = FlowMonitor(input_topic, 'digit_input')
         self._diagnostics = DiagnosticsPublisher(self, 'preprocessing', self.flow.report)
 
-    def _on_parameters_changed(self, names: List[str]) -> None:
+    def _on_parameters_changed(self, names: list[str]) -> None:
         # Swapping in a new immutable-by-convention config makes the change apply to
         # the next frame as a whole, never half-way through one.
         config = config_from_parameters(self.params)
@@ -201,7 +200,7 @@ class PreprocessorNode(Node):
             self._input_publisher, self._threshold_publisher, self._roi_publisher))
 
 
-def main(args: Optional[List[str]] = None) -> int:
+def main(args: list[str] | None = None) -> int:
     """Run the preprocessor node until Ctrl-C."""
     return run_nodes([PreprocessorNode], args, logger_name='preprocessor')
 

@@ -22,7 +22,6 @@ of a frame-sized buffer per frame.
 """
 
 import array
-from typing import Optional
 
 from digit_recognition.vision.image_encoding import (
     canonical_encoding, image_to_array, ImageFormatError, pack_array, to_bgr8)
@@ -94,7 +93,7 @@ class OutgoingImage:
 
     def __init__(self) -> None:
         """Start without a message; the first :meth:`fill` creates it."""
-        self._msg: Optional[Image] = None
+        self._msg: Image | None = None
 
     def fill(self, pixels: np.ndarray, encoding: str, header: Header) -> Image:
         """Return the message holding ``pixels`` and ``header`` (as :func:`array_to_image_msg`).

@@ -8,10 +8,11 @@ the median and the range over the frames, CPU time of this process.
 """
 
 import argparse
+from collections.abc import Callable, Sequence
 import statistics
 import sys
 import time
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any
 
 from digit_recognition.vision.compressed_images import decode_compressed, encode_compressed
 from digit_recognition.vision.demo_frames import DemoFrameGenerator
@@ -20,7 +21,7 @@ import numpy as np
 DEFAULT_FRAMES = 60
 
 
-def _cpu_ms(function: Callable[..., Any], *args: Any) -> Tuple[float, Any]:
+def _cpu_ms(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
     """Return the CPU milliseconds ``function(*args)`` took, and its result."""
     started = time.process_time()
     result = function(*args)
@@ -32,7 +33,7 @@ def _spread(values: Sequence[float]) -> str:
 
 
 def measure_compression(frames: Sequence[np.ndarray], compression: str
-                        ) -> Tuple[List[int], List[float], List[float]]:
+                        ) -> tuple[list[int], list[float], list[float]]:
     """Compress and decode each frame; return bytes, encode and decode CPU ms per frame."""
     sizes, encode_ms, decode_ms = [], [], []
     for frame in frames:
@@ -62,7 +63,7 @@ def compressed_input_table(frame_count: int = DEFAULT_FRAMES, seed: int = 0) -> 
     return '\n'.join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames', type=int, default=DEFAULT_FRAMES,

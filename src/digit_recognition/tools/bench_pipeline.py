@@ -39,6 +39,7 @@ process with cProfile and prints the functions that take the most time per frame
 """
 
 import argparse
+from collections.abc import Callable, Sequence
 import cProfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -55,7 +56,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from digit_interfaces.msg import DigitPrediction
 from digit_recognition.nodes import launch_arguments
@@ -132,7 +133,7 @@ class PredictBaseline:
         return np.asarray(self._model.predict(to_model_batch(batch), verbose=0), np.float32)
 
 
-def _node_counters(node: Node) -> Dict[str, int]:
+def _node_counters(node: Node) -> dict[str, int]:
     names = ('frames_published', 'frames_processed', 'frames_dropped',
              'frames_received', 'predictions_published', 'frames_drawn')
     counters = {name: int(getattr(node, name)) for name in names if hasattr(node, name)}
@@ -142,7 +143,7 @@ def _node_counters(node: Node) -> Dict[str, int]:
     return counters
 
 
-def run_worker(name: str, baseline: bool, ros_args: List[str],
+def run_worker(name: str, baseline: bool, ros_args: list[str],
                executor_kind: str = 'auto') -> int:
     """Run node ``name`` (or ``'pipeline'``: all four) like its ``main()``, with counters.
 
@@ -151,7 +152,7 @@ def run_worker(name: str, baseline: bool, ros_args: List[str],
     """
     classes = [node_class for node_class in NODE_CLASSES
                if name in ('pipeline', node_class.NODE_NAME)]
-    nodes: List[Node] = []
+    nodes: list[Node] = []
 
     def factory(node_class=None):
         node = node_class()
@@ -195,7 +196,7 @@ class Config:
     """Process per node: start the nodes with the launch file's Fast DDS profile."""
 
     @property
-    def worker_names(self) -> List[str]:
+    def worker_names(self) -> list[str]:
         """The workers to start: one ``pipeline`` or one per node."""
         return ['pipeline'] if self.arrangement == ONE_PROCESS else list(NODE_NAMES)
 
@@ -215,18 +216,18 @@ class Config:
 class RunResult:
     """The measurements of one run of one configuration."""
 
-    latencies_ms: List[float] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
     max_fps: float = float('nan')
     """Frames per second through preprocessor and classifier at the camera's maximum."""
     published_fps: float = float('nan')
     """Frames per second the camera published at its maximum."""
-    cpu_ms_per_frame: Dict[str, float] = field(default_factory=dict)
+    cpu_ms_per_frame: dict[str, float] = field(default_factory=dict)
     """Per process (and ``total``): CPU ms per frame at the maximum rate."""
-    rss_mb: Dict[str, float] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
     """Peak RSS per process."""
-    frames_30fps: Tuple[int, int] = (0, 0)
+    frames_30fps: tuple[int, int] = (0, 0)
     """Frames published and consumed by the classifier in the 30 fps phase."""
-    problems: List[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def latency(self, percentile: float) -> float:
         """Return a latency percentile in ms (NaN without samples)."""
@@ -234,7 +235,7 @@ class RunResult:
             return float('nan')
         return float(np.percentile(self.latencies_ms, percentile))
 
-    def figures(self) -> Dict[str, float]:
+    def figures(self) -> dict[str, float]:
         """Return the run's headline figures, named as in ``bench.json``."""
         return {'p50_ms': self.latency(50), 'p99_ms': self.latency(99),
                 'max_fps': self.max_fps,
@@ -277,7 +278,7 @@ class Result:
     """All runs of one configuration."""
 
     config: Config
-    runs: List[RunResult] = field(default_factory=list)
+    runs: list[RunResult] = field(default_factory=list)
 
     def spread(self, figure: str) -> Spread:
         """Return the spread of one of :data:`FIGURES` over the runs."""
@@ -288,19 +289,19 @@ class Result:
         return Spread.of([getattr(run, attribute).get(process, float('nan'))
                           for run in self.runs])
 
-    def processes(self) -> List[str]:
+    def processes(self) -> list[str]:
         """Return the configuration's process names."""
         return self.config.worker_names
 
     @property
-    def problems(self) -> List[str]:
+    def problems(self) -> list[str]:
         """Problems of every run, each prefixed with its run number."""
         return [f'run {index + 1}: {problem}' for index, run in enumerate(self.runs)
                 for problem in run.problems]
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """Return the configuration's entry of ``bench.json``."""
-        entry: Dict[str, Any] = {
+        entry: dict[str, Any] = {
             'name': self.config.label, 'default': self.config.is_default,
             'arrangement': self.config.arrangement, 'backend': self.config.backend,
             'runs': len(self.runs)}
@@ -327,14 +328,14 @@ class Result:
         return entry
 
 
-def _json_number(value: float) -> Optional[float]:
+def _json_number(value: float) -> float | None:
     return None if value is None or np.isnan(value) else round(float(value), 3)
 
 
 class Worker:
     """A worker subprocess with a reader thread collecting its counter lines."""
 
-    def __init__(self, name: str, config: Config, params_files: List[str],
+    def __init__(self, name: str, config: Config, params_files: list[str],
                  log_dir: str, namespace: str) -> None:
         """Start the worker ``name`` for ``config``, its nodes in ``namespace``."""
         self.name = name
@@ -358,7 +359,7 @@ class Worker:
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self._stderr, text=True, bufsize=1, env=env)
         self.ps = psutil.Process(self.process.pid)
-        self.lines: 'queue.Queue[dict]' = queue.Queue()
+        self.lines: queue.Queue[dict] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -393,7 +394,7 @@ class Worker:
             pass
         return self.ps.memory_info().rss / 2**20
 
-    def stop(self, timeout: float = 10.0) -> Optional[dict]:
+    def stop(self, timeout: float = 10.0) -> dict | None:
         """SIGINT the worker; return its final counters (None if it had to be killed)."""
         final = None
         if self.process.poll() is None:
@@ -423,7 +424,7 @@ class Monitor:
     def __init__(self, context: Context, namespace: str) -> None:
         """Create the node, listening to the pipeline in ``namespace``; spin it in a thread."""
         self.node = Node('bench_monitor', context=context, namespace=namespace)
-        self.latencies_ms: List[float] = []
+        self.latencies_ms: list[float] = []
         self.received = 0
         self._lock = threading.Lock()
         self.node.create_subscription(DigitPrediction, 'prediction', self._on_prediction,
@@ -447,7 +448,7 @@ class Monitor:
             self.received += 1
             self.latencies_ms.append((now_ns - stamp_ns) / 1e6)
 
-    def take_latencies(self) -> List[float]:
+    def take_latencies(self) -> list[float]:
         """Return and clear the latencies collected so far."""
         with self._lock:
             taken, self.latencies_ms = self.latencies_ms, []
@@ -479,11 +480,11 @@ def _write_params(path: str, frame_folder: str, backend: str) -> None:
                      f'    backend: {backend}\n')
 
 
-def _snapshot(workers: Sequence[Worker]) -> Tuple[Dict[str, Dict[str, int]], Dict[str, float]]:
+def _snapshot(workers: Sequence[Worker]) -> tuple[dict[str, dict[str, int]], dict[str, float]]:
     """Return the nodes' counters and each worker's CPU seconds, taken together."""
     for worker in workers:
         worker.request()
-    counters: Dict[str, Dict[str, int]] = {}
+    counters: dict[str, dict[str, int]] = {}
     for worker in workers:
         counters.update(worker.reply())
     return counters, {worker.name: worker.cpu_seconds() for worker in workers}
@@ -503,7 +504,7 @@ COUNTER_NODES = {'frames_published': 'camera', 'frames_processed': 'preprocessor
                  'frames_received': 'classifier'}
 
 
-def cpu_ms_per_frame(cpu_seconds: Dict[str, float], frames: Dict[str, int]) -> Dict[str, float]:
+def cpu_ms_per_frame(cpu_seconds: dict[str, float], frames: dict[str, int]) -> dict[str, float]:
     """Return CPU milliseconds per frame, per process and ``total``.
 
     Args:
@@ -644,7 +645,7 @@ def _rss_text(result: Result) -> str:
     return f'{total:.0f} ({parts})'
 
 
-def table_rows(results: Sequence[Result]) -> List[str]:
+def table_rows(results: Sequence[Result]) -> list[str]:
     """Return the markdown results table: header, rule and one row per configuration."""
     lines = [TABLE_HEADER, '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |']
     for result in results:
@@ -661,14 +662,14 @@ def _verdict(ok: bool) -> str:
     return 'met' if ok else '**MISSED**'
 
 
-def target_lines(results: Sequence[Result]) -> List[str]:
+def target_lines(results: Sequence[Result]) -> list[str]:
     """Return one line per target, judged on the medians of the TFLite arrangements."""
     shipped = [r for r in results if r.config.is_shipped]
     default = next((r for r in shipped if r.config.is_default), None)
     other = next((r for r in shipped if r.config.arrangement != DEFAULT_ARRANGEMENT), None)
     lines = []
 
-    def judge(result: Optional[Result], figure: str, limit: float, at_most: bool,
+    def judge(result: Result | None, figure: str, limit: float, at_most: bool,
               text: str, fmt: str) -> None:
         if result is None:
             return
@@ -705,14 +706,14 @@ README_BEGIN = '<!-- make bench: begin -->'
 README_END = '<!-- make bench: end -->'
 
 
-def readme_block(results: Sequence[Result]) -> List[str]:
+def readme_block(results: Sequence[Result]) -> list[str]:
     """Return the table and target lines between the markers the README's copy keeps."""
     return ([README_BEGIN, ''] + table_rows(results)
             + ['', 'Targets (TFLite, medians of the runs):', ''] + target_lines(results)
             + ['', README_END])
 
 
-def report(results: Sequence[Result], settings: Dict[str, Any],
+def report(results: Sequence[Result], settings: dict[str, Any],
            load_before: str, load_after: str) -> str:
     """Return the markdown report: context, results table, targets, problems."""
     lines = [
@@ -757,8 +758,8 @@ def report(results: Sequence[Result], settings: Dict[str, Any],
     return '\n'.join(lines)
 
 
-def report_json(results: Sequence[Result], settings: Dict[str, Any],
-                load_before: str, load_after: str) -> Dict[str, Any]:
+def report_json(results: Sequence[Result], settings: dict[str, Any],
+                load_before: str, load_after: str) -> dict[str, Any]:
     """Return the JSON form of the report (``bench.json``)."""
     return {
         'date': datetime.now(timezone.utc).isoformat(timespec='seconds'),
@@ -791,7 +792,7 @@ EXTRA_CONFIGS = [
 """Further configurations, measured with ``--all`` (or picked with ``--only``)."""
 
 
-def interleaved(configs: Sequence[Config], runs: int) -> List[Tuple[int, Config]]:
+def interleaved(configs: Sequence[Config], runs: int) -> list[tuple[int, Config]]:
     """Return the measuring order: every configuration once per round, ABBA-alternated.
 
     Reversing every other round spreads a drift of the machine's load evenly over the
@@ -805,7 +806,7 @@ def interleaved(configs: Sequence[Config], runs: int) -> List[Tuple[int, Config]
 
 
 def run_bench(configs: Sequence[Config], runs: int, seconds: float, warmup: float,
-              log: Callable[[str], None] = print) -> Tuple[List[Result], str, str]:
+              log: Callable[[str], None] = print) -> tuple[list[Result], str, str]:
     """Measure ``configs`` ``runs`` times each, interleaved.
 
     Returns:
@@ -885,10 +886,10 @@ def profile_pipeline(frames: int, top: int = 15) -> str:
 # --------------------------------------------------------------------------- main
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark (or, with ``--worker``, one worker process)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    ros_args: List[str] = []
+    ros_args: list[str] = []
     if '--ros-args' in argv:
         index = argv.index('--ros-args')
         argv, ros_args = argv[:index], argv[index:]

@@ -10,11 +10,11 @@ QoS section quotes its table; the nodes' ``image_qos`` default follows from it.
 """
 
 import argparse
+from collections.abc import Sequence
 import os
 import subprocess
 import sys
 import time
-from typing import List, Optional, Sequence
 
 PUBLISHER = r"""
 import sys, time
@@ -62,7 +62,7 @@ def _fast_dds_3() -> bool:
     return os.environ.get('ROS_DISTRO', 'kilted') not in ('humble', 'iron', 'jazzy')
 
 
-def run_once(frames: int, publisher_reliability: str, profile: Optional[str]) -> List[int]:
+def run_once(frames: int, publisher_reliability: str, profile: str | None) -> list[int]:
     """Return the frames received by a RELIABLE and a BEST_EFFORT reader, in that order."""
     env = dict(os.environ)
     for name in ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE'):
@@ -84,7 +84,7 @@ def run_once(frames: int, publisher_reliability: str, profile: Optional[str]) ->
     return counts
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Print the table."""
     from digit_recognition.nodes.pipeline import installed_config_file
     from digit_recognition.tools.ros_isolation import isolate_ros_traffic

@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 import time
-from typing import Dict, List, Optional, Tuple
 
 import cv2
 from digit_interfaces.msg import DigitPrediction
@@ -57,16 +56,16 @@ class DemoMonitor(Node):
 
         """
         super().__init__('demo_monitor', context=context)
-        self.truth: Dict[int, int] = {}
-        self.results: List[tuple] = []
-        self.overlays: List[np.ndarray] = []
+        self.truth: dict[int, int] = {}
+        self.results: list[tuple] = []
+        self.overlays: list[np.ndarray] = []
         self._sheet_every = sheet_every
         self._cards = 0
-        self._last_label: Optional[int] = None
+        self._last_label: int | None = None
         self._frames_on_card = 0
         self._sheet_stamps: set = set()
-        self._classified_stamps: List[int] = []
-        self._classified_position: Dict[int, int] = {}
+        self._classified_stamps: list[int] = []
+        self._classified_position: dict[int, int] = {}
         self.create_subscription(DigitPrediction, 'true_digit', self._on_truth, PREDICTION_QOS)
         # The frames that reached the classifier; deep queue so the monitor sees them all.
         self.create_subscription(Image, 'digit_input', self._on_digit_input,
@@ -94,7 +93,7 @@ class DemoMonitor(Node):
         self._classified_position[key] = len(self._classified_stamps)
         self._classified_stamps.append(key)
 
-    def batch_truth(self, newest_stamp: int, frame_count: int) -> Optional[int]:
+    def batch_truth(self, newest_stamp: int, frame_count: int) -> int | None:
         """Return the digit shown in most frames of the batch ending at ``newest_stamp``.
 
         A batch can straddle the moment one card replaces another (more so when frames
@@ -125,7 +124,7 @@ class DemoMonitor(Node):
             self.overlays.append(image_msg_to_bgr8(msg).copy())
 
 
-def summarise(results: List[tuple], frames: int, seconds: float) -> Dict[str, float]:
+def summarise(results: list[tuple], frames: int, seconds: float) -> dict[str, float]:
     """Return accuracy, frame rate and latency percentiles of a demo run."""
     judged = [(digit, truth) for digit, _, truth, _ in results if truth is not None]
     correct = sum(1 for digit, truth in judged if digit == truth)
@@ -142,7 +141,7 @@ def summarise(results: List[tuple], frames: int, seconds: float) -> Dict[str, fl
 
 def run_demo(frames: int = 600, fps: float = 30.0, backend: str = 'tflite',
              output_dir: str = 'out', seed: int = 0,
-             executor_kind: str = 'auto') -> Tuple[Dict[str, float], str]:
+             executor_kind: str = 'auto') -> tuple[dict[str, float], str]:
     """Run the pipeline on the demo camera for ``frames`` frames.
 
     Returns:
@@ -153,7 +152,7 @@ def run_demo(frames: int = 600, fps: float = 30.0, backend: str = 'tflite',
     rclpy.init(args=['demo', '--ros-args', '--params-file', default_params_file()],
                context=context)
     executor = make_executor(executor_kind, context)
-    nodes: List[Node] = []
+    nodes: list[Node] = []
     try:
         overrides = {
             'camera': {'source': 'demo', 'fps': fps, 'demo_seed': seed,
@@ -202,7 +201,7 @@ def run_demo(frames: int = 600, fps: float = 30.0, backend: str = 'tflite',
     return summary, sheet_path
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the demo; exit 0 on success, 1 if the pipeline produced no predictions."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--frames', type=int, default=600, help='camera frames to run')

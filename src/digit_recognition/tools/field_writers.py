@@ -226,7 +226,7 @@ HANDWRITING_GLYPH_SIZE = 240
 """Font size a handwriting font's digit is drawn at before it is scaled to the height asked."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _handwriting_glyph(path: str, digit: int) -> np.ndarray:
     """Return ``digit`` drawn in the font at ``path``: uint8 coverage, cropped to the ink."""
     from PIL import Image, ImageDraw, ImageFont
@@ -278,7 +278,7 @@ licence; STIX: SIL Open Font License; Computer Modern: BaKoMa licence). DejaVu S
 is left out: its zero has a dot inside."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font_outline(font: str, digit: int) -> tuple[np.ndarray, ...]:
     """Return the closed outlines of ``digit`` in ``font``, 100 units tall, y pointing down."""
     import matplotlib

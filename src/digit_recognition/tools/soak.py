@@ -17,13 +17,13 @@ exits 1 when a check fails; :func:`run_soak` is the same run for a quick test.
 """
 
 import argparse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 import os
 import shutil
 import sys
 import tempfile
 import time
-from typing import Callable, List, Optional, Sequence, Tuple
 
 import cv2
 from digit_interfaces.msg import DigitPrediction
@@ -49,7 +49,7 @@ MAX_CAMERA_FPS = next(spec.max_value for spec in CAMERA_PARAMETERS if spec.name 
 
 
 def write_frame_folder(folder: str, count: int = 50, seed: int = 0,
-                       hold_frames: int = 10) -> List[int]:
+                       hold_frames: int = 10) -> list[int]:
     """Write ``count`` 640x480 demo frames into ``folder`` for a folder camera source.
 
     Each drawn digit is repeated ``hold_frames`` times (a card held up to the camera),
@@ -67,7 +67,7 @@ def write_frame_folder(folder: str, count: int = 50, seed: int = 0,
     """
     os.makedirs(folder, exist_ok=True)
     generator = DemoFrameGenerator(640, 480, seed=seed)
-    labels: List[int] = []
+    labels: list[int] = []
     frame, label = generator.next_frame()
     for index in range(count):
         if index and index % max(1, hold_frames) == 0:
@@ -100,8 +100,8 @@ class SoakResult:
     """The part of :attr:`cpu_ms_per_frame` spent in the thread spinning the executor."""
     rss_limit: float = 0.05
     seconds: float = 0.0
-    error: Optional[str] = None
-    checks: List[Tuple[str, bool, str]] = field(default_factory=list)
+    error: str | None = None
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)
 
     @property
     def rss_growth(self) -> float:
@@ -166,7 +166,7 @@ def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def _cpu_seconds() -> Tuple[float, float]:
+def _cpu_seconds() -> tuple[float, float]:
     """Return this process's CPU seconds (all threads) and the calling thread's."""
     times = psutil.Process().cpu_times()
     return times.user + times.system, time.thread_time()
@@ -174,8 +174,8 @@ def _cpu_seconds() -> Tuple[float, float]:
 
 def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tflite',
              rss_limit: float = 0.05, timeout: float = 900.0, fps: float = MAX_CAMERA_FPS,
-             frame_folder: Optional[str] = None,
-             progress: Optional[Callable[[str], None]] = None) -> SoakResult:
+             frame_folder: str | None = None,
+             progress: Callable[[str], None] | None = None) -> SoakResult:
     """Push ``frames`` camera frames through the in-process pipeline and check it.
 
     Args:
@@ -203,7 +203,7 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
     context = Context()
     rclpy.init(context=context)
     executor = None
-    nodes: List[Node] = []
+    nodes: list[Node] = []
     started = time.monotonic()
     try:
         overrides = {'camera': {'source': frame_folder, 'fps': float(fps), 'loop': True},
@@ -287,7 +287,7 @@ def run_soak(frames: int = 20000, warmup_frames: int = 2000, backend: str = 'tfl
     return result
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the soak test; print the table; exit 1 when a check fails."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames', type=int, default=20000, help='camera frames to push')

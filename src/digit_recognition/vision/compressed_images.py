@@ -7,7 +7,6 @@ stored as BGR), and older publishers write just ``"jpeg"`` or ``"png"``. This mo
 writes the first form and reads all of them.
 """
 
-from typing import Tuple
 
 import cv2
 
@@ -27,7 +26,7 @@ DEFAULT_PNG_LEVEL = 3
 
 def encode_compressed(image: np.ndarray, encoding: str, compression: str = 'jpeg',
                       jpeg_quality: int = DEFAULT_JPEG_QUALITY,
-                      png_level: int = DEFAULT_PNG_LEVEL) -> Tuple[str, bytes]:
+                      png_level: int = DEFAULT_PNG_LEVEL) -> tuple[str, bytes]:
     """Compress a bgr8 or mono8 image as image_transport's compressed plugin does.
 
     Args:

@@ -14,10 +14,10 @@ Thresholds (the README's diagnostics table):
 """
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 import enum
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 NO_INPUT_ERROR_S = 2.0
 """Seconds without input after which a node reports ERROR."""
@@ -34,7 +34,7 @@ class Level(enum.IntEnum):
     ERROR = 2
 
 
-Problem = Tuple[Level, str]
+Problem = tuple[Level, str]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class HealthReport:
 
     level: Level
     message: str
-    values: Dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
     """Figures as text, in the order they are shown."""
 
 
@@ -68,15 +68,15 @@ class FlowMonitor:
         self.output_name = output_name
         self._clock = clock
         self._period_start = clock()
-        self._last_input: Optional[float] = None
-        self._last_output: Optional[float] = None
+        self._last_input: float | None = None
+        self._last_output: float | None = None
         self.received_total = 0
         self.sent_total = 0
         self.dropped_total: Counter = Counter()
         self._received = 0
         self._sent = 0
         self._dropped = 0
-        self._work_s: List[float] = []
+        self._work_s: list[float] = []
 
     def received(self) -> None:
         """Count one input (a frame or message, good or bad)."""
@@ -99,16 +99,16 @@ class FlowMonitor:
         """Record the duration of one unit of work (e.g. one inference)."""
         self._work_s.append(seconds)
 
-    def seconds_since_input(self) -> Optional[float]:
+    def seconds_since_input(self) -> float | None:
         """Seconds since the last input, None if none came yet."""
         return None if self._last_input is None else self._clock() - self._last_input
 
-    def seconds_since_output(self) -> Optional[float]:
+    def seconds_since_output(self) -> float | None:
         """Seconds since the last output, None if none went out yet."""
         return None if self._last_output is None else self._clock() - self._last_output
 
-    def report(self, idle: Optional[str] = None, problems: Sequence[Problem] = (),
-               values: Optional[Dict[str, str]] = None,
+    def report(self, idle: str | None = None, problems: Sequence[Problem] = (),
+               values: dict[str, str] | None = None,
                work_name: str = 'work time (ms)') -> HealthReport:
         """Return the health now and start a new period.
 
@@ -140,8 +140,8 @@ class FlowMonitor:
         self._work_s = []
         return report
 
-    def _flow_problems(self, idle: Optional[str]) -> List[Problem]:
-        found: List[Problem] = []
+    def _flow_problems(self, idle: str | None) -> list[Problem]:
+        found: list[Problem] = []
         age = self.seconds_since_input()
         if idle is None:
             if age is None:
@@ -154,12 +154,12 @@ class FlowMonitor:
         return found
 
 
-def age_text(age: Optional[float]) -> str:
+def age_text(age: float | None) -> str:
     """Return seconds as shown in the figures: one decimal, or 'never' for None."""
     return 'never' if age is None else f'{age:.1f}'
 
 
-def _summarise(problems: Sequence[Problem], idle: Optional[str], values: Dict[str, str],
+def _summarise(problems: Sequence[Problem], idle: str | None, values: dict[str, str],
                rate_text: str) -> HealthReport:
     if problems:
         level = max(level for level, _ in problems)

@@ -8,10 +8,11 @@ next confirmed reading (the ``read_digit`` service).
 """
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 import threading
 import time
-from typing import Callable, Generic, Optional, TypeVar
+from typing import Generic, TypeVar
 
 DEFAULT_STABLE_COUNT = 3
 """Consecutive agreeing predictions that make a reading stable."""
@@ -49,9 +50,9 @@ class StabilityFilter:
 
         """
         self._stable_count = _check_count(stable_count)
-        self._candidate: Optional[int] = None
+        self._candidate: int | None = None
         self._run = 0
-        self.stable: Optional[int] = None
+        self.stable: int | None = None
         """The current stable reading, or None before the first one."""
 
     @property
@@ -141,7 +142,7 @@ class StableReadings(Generic[Reading]):
 
     def wait_next(self, timeout_s: float,
                   accept: Callable[[Reading], bool] = lambda reading: True
-                  ) -> Optional[Reading]:
+                  ) -> Reading | None:
         """Return the next confirmed reading that ``accept`` takes, or None.
 
         Only readings confirmed after this call count. None after ``timeout_s``
