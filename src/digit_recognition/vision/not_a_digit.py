@@ -1,14 +1,14 @@
 """Tests that tell ink kept as the digit that is no digit (ROS-free).
 
 Scaled into 28x28, a straight mark is a perfect "1" and a ring a perfect "0", and the
-model reads them so with high confidence. After :func:`~digit_recognition.vision.
-preprocessing.select_digit` has chosen the ink, each test here recognises one kind of
-thing that is not a digit from the box around it: a stroke reaching in from outside,
-a line passing through the box, the edge of a shadow, of glare or of the sheet, a piece
-of a longer faint line (a crease), a barcode's bar, an object's rim enclosing another
-surface, or one piece of clutter among more. :func:`~digit_recognition.vision.
-preprocessing.preprocess` runs them (each can be turned off in its ``PreprocessConfig``);
-the field set's figures behind each threshold are in doc/field-log.md.
+model reads them so with high confidence. After :func:`preprocessing.select_digit` has
+chosen the ink, each test here recognises one kind of thing that is not a digit from the
+box around it: a stroke reaching in from outside, a line passing through the box, the
+edge of a shadow, of glare or of the sheet, a piece of a longer faint line (a crease), a
+barcode's bar, an object's rim enclosing another surface, or one piece of clutter among
+more. :func:`preprocessing.preprocess` runs them (each can be turned off in its
+``PreprocessConfig``); the field set's figures behind each threshold are in
+doc/field-log.md.
 """
 
 import cv2
