@@ -263,6 +263,14 @@ def test_read_digit_refuses_a_timeout_that_is_not_a_positive_number(rig, timeout
     assert 'timeout_s must be a positive number' in future.result().message
 
 
+def test_a_request_with_the_defaults_waits_five_seconds_for_a_digit(rig):
+    """``ros2 service call /read_digit digit_interfaces/srv/ReadDigit`` with no fields."""
+    request = ReadDigit.Request()
+    assert (request.timeout_s, request.allow_no_digit) == (5.0, False)
+    response, _, _ = call_read_digit(rig, request, show_next=lambda: BLANK)
+    assert (response.success, response.message) == (False, 'no stable digit within 5 s')
+
+
 def test_destroying_the_node_answers_a_waiting_call(ros_context, digit_images):
     rig = ClassifierRig(ros_context, digit_images)
     client = rig.driver.create_client(ReadDigit, 'read_digit')
