@@ -2,7 +2,7 @@
 
 import cv2
 
-from digit_recognition.vision import mnist_normalization, preprocessing
+from digit_recognition.vision import digit_selection, mnist_normalization, preprocessing
 from digit_recognition.vision.model_contract import INPUT_DTYPE, INPUT_SIDE
 from digit_recognition.vision.preprocessing import (
     PreprocessConfig, RegionOfInterest, ThresholdMode)
@@ -282,11 +282,11 @@ def test_remove_ruled_lines_keeps_a_bold_stroke_but_not_a_thick_band_across():
     mask = np.zeros((200, 200), np.uint8)
     mask[100:103, :] = 255  # a ruling
     mask[8:192, 85:115] = 255  # a bold stroke, not reaching the top or bottom
-    out = preprocessing.remove_ruled_lines(mask)
+    out = digit_selection.remove_ruled_lines(mask)
     assert out[8:192, 85:115].all()
     assert not out[100:103, :80].any() and not out[100:103, 120:].any()
     mask[:, 10:40] = 255  # a band as thick, from the top to the bottom (desk, shadow)
-    assert not preprocessing.remove_ruled_lines(mask)[:, 10:40].any()
+    assert not digit_selection.remove_ruled_lines(mask)[:, 10:40].any()
 
 
 def _tilted_grid(frame, spacing=24, degrees=4.0, darkness=0.3):
@@ -336,7 +336,7 @@ def test_remove_ruled_lines_keeps_short_strokes():
     mask = np.zeros((200, 200), np.uint8)
     mask[50:52, :] = 255
     mask[100:104, 60:140] = 255
-    out = preprocessing.remove_ruled_lines(mask)
+    out = digit_selection.remove_ruled_lines(mask)
     assert not out[50:52].any()
     assert out[100:104, 60:140].all()
 

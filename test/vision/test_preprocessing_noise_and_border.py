@@ -1,7 +1,7 @@
 """The preprocessor on dark, noisy frames and on bold digits that run out of the box."""
 
 import cv2
-from digit_recognition.vision import image_measures, preprocessing
+from digit_recognition.vision import digit_selection, image_measures, preprocessing
 from image_test_utils import correlation, paper, render_digit, ROI_X, ROI_Y, sample_digits
 import numpy as np
 import pytest
@@ -127,7 +127,7 @@ def test_a_bold_digit_running_out_of_the_box_is_read(index):
     whole = preprocessing.preprocess(
         frame, preprocessing.PreprocessConfig(ignore_border_ink=False))
     contact = np.count_nonzero(whole.digit_mask[-1])
-    assert contact > preprocessing.MAX_BORDER_CONTACT * 200, contact
+    assert contact > digit_selection.MAX_BORDER_CONTACT * 200, contact
     result = preprocessing.preprocess(frame)
     assert not result.is_empty
     np.testing.assert_array_equal(result.digit_mask, whole.digit_mask)
@@ -167,10 +167,10 @@ def test_a_stroke_entering_at_a_shallow_angle_is_not_taken_for_a_grazing_curve(a
     corner_x = 20 + int(58 / np.tan(np.radians(angle)))
     cv2.polylines(binary, [np.array([(20, -3), (corner_x, 58), (corner_x, 90)], np.int32)],
                   False, 255, 12)
-    assert cv2.boundingRect(binary)[3] < preprocessing.CUT_DIGIT_MIN_SPAN * 200
+    assert cv2.boundingRect(binary)[3] < digit_selection.CUT_DIGIT_MIN_SPAN * 200
     contact = np.count_nonzero(binary[0]) / image_measures.stroke_width(binary)
-    assert preprocessing.BORDER_STROKE_FACTOR < contact <= preprocessing.BORDER_CURVE_FACTOR
-    assert not cv2.countNonZero(preprocessing.select_digit(binary))
+    assert digit_selection.BORDER_STROKE_FACTOR < contact <= digit_selection.BORDER_CURVE_FACTOR
+    assert not cv2.countNonZero(digit_selection.select_digit(binary))
 
 
 def test_a_dark_band_reaching_across_the_box_is_still_not_a_digit():
@@ -201,7 +201,7 @@ def test_a_big_digit_that_a_turned_sheet_carries_across_the_border_is_read():
     """
     mask = _turned_seven()
     contact = np.count_nonzero(mask[0]) / image_measures.stroke_width(mask)
-    assert preprocessing.BORDER_CURVE_FACTOR < contact <= preprocessing.CUT_DIGIT_RUN_FACTOR
+    assert digit_selection.BORDER_CURVE_FACTOR < contact <= digit_selection.CUT_DIGIT_RUN_FACTOR
     frame = paper()
     roi = frame[ROI_Y:ROI_Y + 200, ROI_X:ROI_X + 200]
     roi[mask > 0] = (40, 40, 40)
@@ -220,8 +220,8 @@ def test_the_same_shape_with_its_mass_off_to_one_side_still_counts_as_from_outsi
     """
     mask = _turned_seven(shift_x=30)
     assert not mask[:, -1].any() and mask[0].any()
-    assert not cv2.countNonZero(preprocessing.select_digit(mask))
-    assert cv2.countNonZero(preprocessing.select_digit(_turned_seven()))
+    assert not cv2.countNonZero(digit_selection.select_digit(mask))
+    assert cv2.countNonZero(digit_selection.select_digit(_turned_seven()))
 
 
 def test_a_stick_on_an_object_reaching_in_is_still_not_a_digit():
@@ -233,7 +233,7 @@ def test_a_stick_on_an_object_reaching_in_is_still_not_a_digit():
     mask = np.zeros((200, 200), np.uint8)
     cv2.ellipse(mask, (35, 95), (50, 24), 0, 0, 360, 255, -1)
     cv2.line(mask, (25, 160), (165, 20), 255, 9)
-    assert not cv2.countNonZero(preprocessing.select_digit(mask))
+    assert not cv2.countNonZero(digit_selection.select_digit(mask))
     frame = paper()
     frame[ROI_Y:ROI_Y + 200, ROI_X:ROI_X + 200][mask > 0] = (40, 40, 40)
     assert preprocessing.preprocess(frame).is_empty

@@ -3,7 +3,7 @@
 The shape of a 0/255 mask (its outline, whether it is one straight stroke, its stroke
 width, principal axis and solidity, gathered in :class:`MaskShape` so that each is
 measured once), its connected components, and chromaticities compared with a surface's
-tint. :mod:`~digit_recognition.vision.preprocessing` chooses the digit with them,
+tint. :mod:`~digit_recognition.vision.digit_selection` chooses the digit with them,
 :mod:`~digit_recognition.vision.not_a_digit` tells ink that is not one, and
 :mod:`~digit_recognition.vision.mnist_normalization` scales the digit to MNIST's stroke.
 """
@@ -197,3 +197,26 @@ class MaskShape:
     def solidity(self) -> float:
         """:func:`solidity`."""
         return solidity(self.mask, self.outline_points)
+
+
+def odd_side(value: float) -> int:
+    """Return ``value`` as the odd side of a kernel (centred on its pixel), at least 3."""
+    return max(3, int(value) | 1)
+
+
+def rim_labels(labels: np.ndarray) -> np.ndarray:
+    """Return the labels along a label image's border (each border pixel once)."""
+    return np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+
+
+def labels_to_mask(labels: np.ndarray, chosen: np.ndarray, count: int) -> np.ndarray:
+    """Return the 0/255 mask of the chosen labels of a connected-components image."""
+    if len(chosen) <= 3:
+        # A few comparisons beat a full-image lookup-table gather.
+        mask = cv2.compare(labels, int(chosen[0]), cv2.CMP_EQ)
+        for label in chosen[1:]:
+            mask |= cv2.compare(labels, int(label), cv2.CMP_EQ)
+        return mask
+    lut = np.zeros(count, np.uint8)
+    lut[chosen] = 255
+    return lut[labels]

@@ -1,9 +1,9 @@
 """Tests that tell ink kept as the digit that is no digit (ROS-free).
 
 Scaled into 28x28, a straight mark is a perfect "1" and a ring a perfect "0", and the
-model reads them so with high confidence. After :func:`preprocessing.select_digit` has
-chosen the ink, each test here recognises one kind of thing that is not a digit from the
-box around it: a stroke reaching in from outside, a line passing through the box, the
+model reads them so with high confidence. After :func:`digit_selection.select_digit`
+has chosen the ink, each test here recognises one kind of thing that is not a digit from
+the box around it: a stroke reaching in from outside, a line passing through the box, the
 edge of a shadow, of glare or of the sheet, a piece of a longer faint line (a crease), a
 barcode's bar, an object's rim enclosing another surface, or one piece of clutter among
 more. :func:`preprocessing.preprocess` runs them (each can be turned off in its
@@ -112,7 +112,7 @@ def is_stroke_from_outside(mask: np.ndarray, outside: np.ndarray | None = None, 
     object on it.
 
     Args:
-        mask: uint8 0/255 digit mask (:func:`preprocessing.select_digit`'s output), not empty.
+        mask: uint8 0/255 digit mask, not empty (:func:`digit_selection.select_digit`'s output).
         outside: uint8 0/255 mask of the box's part that is not paper, or None.
         shape: the mask's measurements (:class:`MaskShape`), where the caller has them;
             None: measured here.
@@ -150,7 +150,7 @@ def is_line_through_box(mask: np.ndarray, *, shape: MaskShape | None = None) -> 
     most :data:`THROUGH_MAX_STROKE` of the box wide count.
 
     Args:
-        mask: uint8 0/255 digit mask (:func:`preprocessing.select_digit`'s output), not empty.
+        mask: uint8 0/255 digit mask, not empty (:func:`digit_selection.select_digit`'s output).
         shape: the mask's measurements (:class:`MaskShape`), where the caller has them;
             None: measured here.
 
@@ -172,7 +172,7 @@ def is_edge_of_light(mask: np.ndarray, gray: np.ndarray, *,
     false digits (doc/field-log.md).
 
     Args:
-        mask: uint8 0/255 digit mask (:func:`preprocessing.select_digit`'s output), not empty.
+        mask: uint8 0/255 digit mask, not empty (:func:`digit_selection.select_digit`'s output).
         gray: the box's uint8 gray image the mask was thresholded from.
         shape: the mask's measurements (:class:`MaskShape`), where the caller has them;
             None: measured here.
@@ -222,7 +222,7 @@ def encloses_another_surface(mask: np.ndarray, colour: np.ndarray) -> bool:
     A coin of the desk's colour, or a rim left open, goes unnoticed.
 
     Args:
-        mask: uint8 0/255 digit mask (:func:`preprocessing.select_digit`'s output), not empty.
+        mask: uint8 0/255 digit mask, not empty (:func:`digit_selection.select_digit`'s output).
         colour: the box's BGR image, the mask's size.
 
     Returns:
@@ -310,7 +310,7 @@ def is_part_of_longer_line(mask: np.ndarray, ink: np.ndarray, gray: np.ndarray, 
     paper's dots in line with a "1" are ink there, but no line.
 
     Args:
-        mask: uint8 0/255 digit mask (:func:`preprocessing.select_digit`'s output), not empty.
+        mask: uint8 0/255 digit mask, not empty (:func:`digit_selection.select_digit`'s output).
         ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
         gray: the box's uint8 gray image the ink was thresholded from.
         shape: the mask's measurements (:class:`MaskShape`), where the caller has them;
@@ -365,12 +365,12 @@ def stands_among_bars(mask: np.ndarray, ink: np.ndarray, *,
     one (or the few run together) chosen as the digit is a perfect "1" (8 of the 40
     distractor false digits of 12 field seeds, at 0.95-1.00). A written "1" has no such
     twin beside it: ruled and grid lines run past it to the box's border
-    (:func:`preprocessing.remove_ruled_lines`), and a pen lying beside it is seldom level
+    (:func:`digit_selection.remove_ruled_lines`), and a pen lying beside it is seldom level
     with both its ends. Other digits are no bar: a "7" whose axis a pen beside it happened to match
     was lost until only a straight or solid (:data:`BAR_MIN_SOLIDITY`) mask counted.
 
     Args:
-        mask: uint8 0/255 digit mask (:func:`preprocessing.select_digit`'s output), not empty.
+        mask: uint8 0/255 digit mask, not empty (:func:`digit_selection.select_digit`'s output).
         ink: uint8 0/255 mask of the box's ink that the digit was chosen from.
         shape: the mask's measurements (:class:`MaskShape`), where the caller has them;
             None: measured here.
