@@ -52,7 +52,7 @@ soak: setup
 	$(RUN) python -m digit_recognition.tools.soak
 
 lint: setup
-	$(RUN) python -m pytest test/test_flake8.py test/test_pep257.py test/test_ruff.py
+	$(RUN) python -m pytest test/test_flake8.py test/test_pep257.py test/test_ruff.py test/test_python310.py
 
 # Both backends on the shipped model under TensorFlow 2.15 (Keras 2), 2.16 (Keras 3.3) and
 # the pinned version; fails below 99.5 % MNIST test. Venvs .venv-compat-tf* of their own.
