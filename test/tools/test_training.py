@@ -8,7 +8,7 @@ import sys
 import zipfile
 
 import cv2
-from digit_recognition.tools import training
+from digit_recognition.tools import field_writers, training
 from digit_recognition.tools.mnist_idx import load_mnist_test
 from digit_recognition.vision.inference import default_model_path, KERAS2_SUFFIX, load_model
 import numpy as np
@@ -93,6 +93,11 @@ def test_report_names_the_camera_examples(trained):
                     if not kind.startswith('digit/'))
     assert 2 * negatives == camera['train_no_digit']
     assert camera['repeats'] == {'10': 2, '1': 2}
+    # The printed digits' fonts, as this matplotlib has them (cmti10 from 3.11 on).
+    assert camera['fonts'] == list(field_writers.training_fonts()) and camera['fonts']
+    fonts_line = (f"| fonts of the printed digits | {len(camera['fonts'])} of "
+                  f'{len(field_writers.TRAINING_FONTS)} |')
+    assert fonts_line in (trained / training.REPORT_MD).read_text()
     assert sum(row['train'] for row in by_kind.values()) == camera['train_distinct']
     assert camera['train_distinct'] + negatives <= camera['train_examples']
     assert camera['train_examples'] <= 2 * camera['train_distinct']

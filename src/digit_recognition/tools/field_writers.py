@@ -275,17 +275,45 @@ TRAINING_FONTS = (
     'cmb10.ttf', 'cmss10.ttf', 'cmti10.ttf', 'cmtt10.ttf')
 """matplotlib's bundled outline fonts used for training digits (DejaVu: Bitstream Vera
 licence; STIX: SIL Open Font License; Computer Modern: BaKoMa licence). DejaVu Sans Mono
-is left out: its zero has a dot inside."""
+is left out: its zero has a dot inside. Not every matplotlib has them all: see
+:func:`training_fonts`."""
+
+
+def matplotlib_fonts_folder() -> Path:
+    """Return the folder of the outline fonts that the installed matplotlib ships."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / 'fonts' / 'ttf'
+
+
+def training_fonts(folder: Path | None = None) -> tuple[str, ...]:
+    """Return the :data:`TRAINING_FONTS` that are in ``folder``, in their order.
+
+    ``folder`` defaults to :func:`matplotlib_fonts_folder`. cmti10.ttf (Computer Modern
+    italic) comes with matplotlib 3.11 and newer; the matplotlib of a ROS install (3.5 on
+    Ubuntu 22.04, 3.6 on 24.04) lacks it, and training draws from the other 16 there
+    instead of failing on the first digit in that font.
+    """
+    folder = matplotlib_fonts_folder() if folder is None else folder
+    return tuple(font for font in TRAINING_FONTS if (folder / font).is_file())
+
+
+@functools.cache
+def _installed_training_fonts() -> tuple[str, ...]:
+    fonts = training_fonts()
+    if not fonts:
+        raise FileNotFoundError(
+            f'none of the training fonts {TRAINING_FONTS} is in {matplotlib_fonts_folder()}')
+    return fonts
 
 
 @functools.cache
 def _font_outline(font: str, digit: int) -> tuple[np.ndarray, ...]:
     """Return the closed outlines of ``digit`` in ``font``, 100 units tall, y pointing down."""
-    import matplotlib
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
 
-    path = Path(matplotlib.get_data_path()) / 'fonts' / 'ttf' / font
+    path = matplotlib_fonts_folder() / font
     outline = TextPath((0.0, 0.0), str(digit), size=100, prop=FontProperties(fname=path))
     return tuple(np.column_stack([p[:, 0], -p[:, 1]]) for p in outline.to_polygons())
 
@@ -293,9 +321,11 @@ def _font_outline(font: str, digit: int) -> tuple[np.ndarray, ...]:
 def font_digit(digit: int, height: int, rng: np.random.Generator) -> np.ndarray:
     """Render ``digit`` in a random training font, slanted, rotated, bolder or lighter.
 
+    The font is drawn from those the installed matplotlib has (:func:`training_fonts`).
     Returns ``float32`` ink coverage about ``height`` pixels tall, cropped to the ink.
     """
-    outlines = _font_outline(TRAINING_FONTS[int(rng.integers(len(TRAINING_FONTS)))], digit)
+    fonts = _installed_training_fonts()
+    outlines = _font_outline(fonts[int(rng.integers(len(fonts)))], digit)
     points = np.vstack(outlines)
     shear = rng.uniform(-0.3, 0.2)
     angle = np.radians(rng.uniform(-10.0, 10.0))

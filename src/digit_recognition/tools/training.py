@@ -53,6 +53,7 @@ import time
 from typing import Any
 
 import cv2
+from digit_recognition.tools.field_writers import TRAINING_FONTS, training_fonts
 from digit_recognition.tools.mnist_idx import load_mnist
 from digit_recognition.vision.inference import load_model
 from digit_recognition.vision.model_contract import (
@@ -488,6 +489,9 @@ def _write_report(report: dict, path_md: Path, path_json: Path) -> None:
         '| rendering the camera examples | ' + (
             'cached' if report['camera'].get('render_seconds') is None
             else f"{report['camera']['render_seconds']:.0f} s") + ' |',
+        *(['| fonts of the printed digits | '
+           f"{len(report['camera']['fonts'])} of {len(TRAINING_FONTS)} |"]
+          if 'fonts' in report['camera'] else []),
         '| whole command (load, render, train, export, evaluate) | '
         f"{report['total_seconds']:.0f} s |",
         f"| MNIST test accuracy, Keras | {100 * ev['keras_accuracy']:.2f} % |",
@@ -564,15 +568,19 @@ def camera_cache_name(scenes: int, seed: int, images: np.ndarray, labels: np.nda
     The name holds the scene count and seed and a fingerprint of everything else
     that decides the examples: the MNIST digits shown, the shares of the tiers, the
     code of the scene generator, the writers and the preprocessor with its default
-    parameters (``sources``, default: their modules' files) and the OpenCV and NumPy
-    versions that render them. A changed preprocessor never reuses examples it did
-    not make.
+    parameters (``sources``, default: their modules' files), the OpenCV, NumPy and
+    matplotlib versions that render them and the training fonts that matplotlib has
+    (:func:`~digit_recognition.tools.field_writers.training_fonts`). A changed
+    preprocessor never reuses examples it did not make.
     """
+    import matplotlib
+
     digest = hashlib.sha256()
     for path in sources if sources is not None else _camera_example_sources():
         digest.update(Path(path).name.encode())
         digest.update(Path(path).read_bytes())
     digest.update(f'{cv2.__version__} {np.__version__} {list(tier_shares)}'.encode())
+    digest.update(f'matplotlib {matplotlib.__version__} {training_fonts()}'.encode())
     digest.update(np.ascontiguousarray(images).tobytes())
     digest.update(np.ascontiguousarray(labels, np.int64).tobytes())
     return f'camera_{scenes}_{seed}_{len(images)}_{digest.hexdigest()[:16]}.npz'
@@ -598,6 +606,10 @@ def camera_examples(scenes: int, seed: int, images: np.ndarray, labels: np.ndarr
             with np.load(cache) as data:
                 print(f'camera examples from {cache}')
                 return data['images'], data['labels'], data['kinds'], None
+    missing = sorted(set(TRAINING_FONTS) - set(training_fonts()))
+    if missing:
+        print(f'this matplotlib lacks the training fonts {missing}: the printed digits are '
+              f'drawn in the other {len(TRAINING_FONTS) - len(missing)}')
     started = time.perf_counter()
     camera_images, camera_labels, camera_kinds = camera_training_set(
         scenes, seed, images, labels, tier_shares=CAMERA_TIER_SHARES, workers=workers)
@@ -783,6 +795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         camera = {
             'scenes': args.camera_scenes,
             'tier_shares': list(CAMERA_TIER_SHARES),
+            'fonts': list(training_fonts()),
             'render_seconds': None if render_seconds is None else round(render_seconds, 1),
             'train_examples': int(len(camera_train[1])),
             'train_no_digit': int(np.sum(camera_train[1] == NO_DIGIT_CLASS)),
