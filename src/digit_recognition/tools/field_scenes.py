@@ -16,6 +16,7 @@ import dataclasses
 from typing import NamedTuple
 
 import cv2
+from digit_recognition.vision.image_measures import odd_side
 from digit_recognition.vision.preprocessing import RegionOfInterest
 import numpy as np
 
@@ -172,7 +173,7 @@ def _write(rng: np.random.Generator, sheet: np.ndarray, ink: np.ndarray, name: s
     coverage = cv2.resize(ink, (new_w, target_h),
                           interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
     if name == 'marker':
-        k = max(3, int(target_h * rng.uniform(0.03, 0.07)) | 1)
+        k = odd_side(target_h * rng.uniform(0.03, 0.07))
         coverage = cv2.dilate(coverage, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     strength = rng.uniform(0.85, 1.0)
     if name == 'pencil':
